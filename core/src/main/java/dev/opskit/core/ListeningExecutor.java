@@ -1,0 +1,34 @@
+package dev.opskit.core;
+
+import java.io.IOException;
+import java.util.Objects;
+
+/** Reports every command of a delegate executor to an {@link ExecutionListener}. */
+final class ListeningExecutor implements CommandExecutor {
+  private final CommandExecutor delegate;
+  private final ExecutionListener listener;
+
+  ListeningExecutor(CommandExecutor delegate, ExecutionListener listener) {
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
+    this.listener = Objects.requireNonNull(listener, "listener");
+  }
+
+  @Override
+  public ExecResult execute(Command command) throws IOException, InterruptedException {
+    listener.started(command);
+    ExecResult result;
+    try {
+      result = delegate.execute(command);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      listener.failed(command, e);
+      throw e;
+    }
+    listener.finished(result);
+    return result;
+  }
+
+  @Override
+  public String toString() {
+    return delegate + " (listened)";
+  }
+}

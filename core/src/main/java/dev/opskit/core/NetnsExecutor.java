@@ -1,0 +1,60 @@
+package dev.opskit.core;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Runs every command of a delegate executor inside a named network namespace, as {@code ip netns
+ * exec NAME ARGV}. Needs root on the target (compose with {@link SudoExecutor} otherwise); the
+ * namespace must exist. Handy for tests that must never touch the host's own firewall or sysctls.
+ *
+ * <pre>{@code
+ * CommandExecutor inside = LocalExecutor.create().inNetworkNamespace("opskit-test-a");
+ * }</pre>
+ *
+ * <p>Thread-safe when the delegate is. Does not close the delegate.
+ */
+public final class NetnsExecutor implements CommandExecutor {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}");
+
+  private final CommandExecutor delegate;
+  private final String namespace;
+
+  private NetnsExecutor(CommandExecutor delegate, String namespace) {
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
+    this.namespace = namespace;
+  }
+
+  /**
+   * Wraps {@code delegate} so that commands run inside {@code namespace}.
+   *
+   * @throws IllegalArgumentException when the name is not a valid namespace name
+   */
+  public static NetnsExecutor of(CommandExecutor delegate, String namespace) {
+    Objects.requireNonNull(namespace, "namespace");
+    if (!NAME.matcher(namespace).matches()) {
+      throw new IllegalArgumentException(
+          "network namespace name '" + namespace + "' must match " + NAME.pattern());
+    }
+    return new NetnsExecutor(delegate, namespace);
+  }
+
+  /** The namespace commands run in. */
+  public String namespace() {
+    return namespace;
+  }
+
+  @Override
+  public ExecResult execute(Command command) throws IOException, InterruptedException {
+    Command wrapped = command.withPrefix(List.of("ip", "netns", "exec", namespace));
+    ExecResult result = delegate.execute(wrapped);
+    return ExecResult.builder().from(result).command(command).build();
+  }
+
+  @Override
+  public String toString() {
+    return "netns(" + namespace + ", " + delegate + ")";
+  }
+}
