@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,7 +56,10 @@ public final class LocalExecutor implements CommandExecutor {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Future<?> stdout = IO.submit(() -> drain(process.getInputStream(), out));
     Future<?> stderr = IO.submit(() -> drain(process.getErrorStream(), err));
-    Future<?> stdin = IO.submit(() -> feed(process.getOutputStream(), command.stdin()));
+    Future<?> stdin =
+        command.stdin().length == 0
+            ? CompletableFuture.completedFuture(feed(process.getOutputStream(), command.stdin()))
+            : IO.submit(() -> feed(process.getOutputStream(), command.stdin()));
     boolean timedOut = false;
     try {
       Optional<Duration> timeout = command.timeout();
