@@ -1,0 +1,42 @@
+package dev.opskit.sysctl;
+
+import dev.opskit.core.internal.OpskitStyle;
+import org.immutables.value.Value;
+
+/**
+ * What {@link SysctlApplier#apply(SysctlProfile)} did: the plan it followed, whether it wrote the
+ * drop-in and ran {@code sysctl -p}, and what the kernel reported afterwards. Applying a profile
+ * that is already in force writes nothing, so {@link #changed()} is false.
+ */
+@Value.Immutable
+@OpskitStyle
+public abstract class SysctlApplyResult {
+  SysctlApplyResult() {}
+
+  /** A builder; all attributes are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The plan computed before applying. */
+  public abstract SysctlPlan plan();
+
+  /** True when the drop-in file was (re)written. */
+  public abstract boolean dropInWritten();
+
+  /** True when {@code sysctl -p FILE} ran. */
+  public abstract boolean reloaded();
+
+  /** The observation after applying (the same as before when nothing changed). */
+  public abstract SysctlObservation after();
+
+  /** True when anything was written to the file system or the kernel. */
+  public boolean changed() {
+    return dropInWritten() || reloaded();
+  }
+
+  /** Builds a {@link SysctlApplyResult}. */
+  public static final class Builder extends ImmutableSysctlApplyResult.Builder {
+    Builder() {}
+  }
+}

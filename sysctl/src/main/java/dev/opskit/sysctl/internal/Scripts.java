@@ -1,0 +1,164 @@
+package dev.opskit.sysctl.internal;
+
+import dev.opskit.core.Command;
+import dev.opskit.core.OpskitException;
+import dev.opskit.sysctl.SysctlKey;
+import dev.opskit.sysctl.SysctlObservation;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The POSIX shell scripts the applier runs. Keys, paths and contents are passed as positional
+ * arguments or on standard input, never spliced into the script text. Not part of the public API.
+ */
+public final class Scripts {
+  /**
+   * Reads the drop-in file ($1) and then each /proc/sys path (remaining arguments). Output is
+   * NUL-separated records of a tag and a body: F/X for the file (present/absent), then V (value), N
+   * (no such key) or U (exists, unreadable) per key.
+   */
+  static final String OBSERVE =
+      "f=$1; shift\n"
+          + "if [ -f \"$f\" ]; then printf 'F\\000'; cat -- \"$f\" || exit 3; printf '\\000';\n"
+          + "else printf 'X\\000\\000'; fi\n"
+          + "for k do\n"
+          + "  p=/proc/sys/$k\n"
+          + "  if [ ! -e \"$p\" ]; then printf 'N\\000\\000'\n"
+          + "  elif v=$(cat -- \"$p\" 2>/dev/null); then printf 'V\\000%s\\000' \"$v\"\n"
+          + "  else printf 'U\\000\\000'; fi\n"
+          + "done\n";
+
+  /**
+   * Writes standard input to $1/$2 atomically: a temp file in the same folder (a dot name not
+   * ending in .conf, so no loader ever reads it), mode 0644, flushed, then renamed over the target.
+   * On any failure the temp file is removed and the target is untouched.
+   */
+  static final String WRITE_ATOMIC =
+      "set -eu\n"
+          + "dir=$1; name=$2\n"
+          + "if [ -d \"$dir/$name\" ]; then echo \"$dir/$name is a directory\" >&2; exit 2; fi\n"
+          + "tmp=$(mktemp \"$dir/.$name.XXXXXX\")\n"
+          + "trap 'rm -f -- \"$tmp\"' EXIT\n"
+          + "cat > \"$tmp\"\n"
+          + "chmod 0644 \"$tmp\"\n"
+          + "sync \"$tmp\" 2>/dev/null || true\n"
+          + "mv -f -- \"$tmp\" \"$dir/$name\"\n"
+          + "trap - EXIT\n";
+
+  /**
+   * Prints every *.conf file of the folders given as arguments, then /etc/sysctl.conf, as
+   * NUL-separated path and content pairs. A file masked by a /dev/null symlink prints empty.
+   */
+  static final String READ_CONFIGURATION =
+      "for d do\n"
+          + "  [ -d \"$d\" ] || continue\n"
+          + "  for f in \"$d\"/*.conf; do\n"
+          + "    if [ -f \"$f\" ] || [ -c \"$f\" ]; then\n"
+          + "      printf '%s\\000' \"$f\"; cat -- \"$f\" || exit 3; printf '\\000'\n"
+          + "    fi\n"
+          + "  done\n"
+          + "done\n"
+          + "if [ -f /etc/sysctl.conf ]; then\n"
+          + "  printf '%s\\000' /etc/sysctl.conf; cat -- /etc/sysctl.conf || exit 3; printf '\\000'\n"
+          + "fi\n";
+
+  private Scripts() {}
+
+  /** The single command that observes {@code keys} and the drop-in at {@code dropInPath}. */
+  public static Command observe(String dropInPath, List<SysctlKey> keys) {
+    Command.Builder command = Command.builder().addArgv("sh", "-c", OBSERVE, "sh", dropInPath);
+    for (SysctlKey key : keys) {
+      command.addArgv(key.relativePath());
+    }
+    return command.build();
+  }
+
+  /** Parses the output of {@link #observe(String, List)}. */
+  public static SysctlObservation parseObservation(List<SysctlKey> keys, byte[] stdout) {
+    List<String> fields = splitNul(new String(stdout, StandardCharsets.UTF_8));
+    if (fields.size() != 2 * (keys.size() + 1)) {
+      throw new OpskitException(
+          "unexpected output reading /proc/sys: "
+              + fields.size()
+              + " fields for "
+              + keys.size()
+              + " keys");
+    }
+    SysctlObservation.Builder observation = SysctlObservation.builder();
+    if (fields.get(0).equals("F")) {
+      observation.dropIn(fields.get(1));
+    }
+    for (int i = 0; i < keys.size(); i++) {
+      String tag = fields.get(2 * i + 2);
+      String body = fields.get(2 * i + 3);
+      SysctlKey key = keys.get(i);
+      switch (tag) {
+        case "V":
+          observation.putValues(key, body);
+          break;
+        case "N":
+          observation.addUnknown(key);
+          break;
+        case "U":
+          observation.addUnreadable(key);
+          break;
+        default:
+          throw new OpskitException("unexpected record tag '" + tag + "' reading " + key);
+      }
+    }
+    return observation.build();
+  }
+
+  /** The command that writes {@code content} to {@code directory/fileName} atomically. */
+  public static Command writeAtomically(String directory, String fileName, String content) {
+    return Command.builder()
+        .addArgv("sh", "-c", WRITE_ATOMIC, "sh", stripSlash(directory), fileName)
+        .stdin(content.getBytes(StandardCharsets.UTF_8))
+        .build();
+  }
+
+  /** The command that prints every sysctl configuration file in {@code directories}. */
+  public static Command readConfiguration(List<String> directories) {
+    return Command.builder()
+        .addArgv("sh", "-c", READ_CONFIGURATION, "sh")
+        .addAllArgv(directories)
+        .build();
+  }
+
+  /** Parses the output of {@link #readConfiguration(List)} into path to text, in order. */
+  public static Map<String, String> parseConfiguration(byte[] stdout) {
+    List<String> fields = splitNul(new String(stdout, StandardCharsets.UTF_8));
+    if (fields.size() % 2 != 0) {
+      throw new OpskitException("unexpected output listing sysctl configuration files");
+    }
+    Map<String, String> files = new LinkedHashMap<>();
+    for (int i = 0; i < fields.size(); i += 2) {
+      files.put(fields.get(i), fields.get(i + 1));
+    }
+    return files;
+  }
+
+  private static String stripSlash(String directory) {
+    return directory.length() > 1 && directory.endsWith("/")
+        ? directory.substring(0, directory.length() - 1)
+        : directory;
+  }
+
+  private static List<String> splitNul(String text) {
+    List<String> fields = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) == '\0') {
+        fields.add(text.substring(start, i));
+        start = i + 1;
+      }
+    }
+    if (start != text.length()) {
+      throw new OpskitException("unexpected output: unterminated record");
+    }
+    return fields;
+  }
+}
