@@ -1,0 +1,30 @@
+package dev.opskit.examples;
+
+import dev.opskit.core.Command;
+import dev.opskit.core.CommandExecutor;
+import dev.opskit.core.ExecResult;
+import dev.opskit.core.LocalExecutor;
+import java.io.IOException;
+import java.time.Duration;
+
+/**
+ * Runs commands through the local executor: argv lists, typed results, timeouts. The marked part is
+ * quoted in the README, and a test keeps the two identical.
+ */
+public final class CoreExample {
+  private CoreExample() {}
+
+  /** Prints this machine's kernel release and shows a timeout. */
+  public static void main(String[] args) throws IOException, InterruptedException {
+    // [readme]
+    CommandExecutor local = LocalExecutor.create();
+    ExecResult result = local.execute(Command.of("uname", "-r")); // argv, never a shell line
+    String kernel = result.requireSuccess().stdoutUtf8().strip(); // non-zero exit is data
+
+    Command slow = Command.of("sleep", "60").withTimeout(Duration.ofMillis(200));
+    ExecResult stopped = local.execute(slow); // the whole process tree is killed
+    assert stopped.timedOut() && stopped.exitCode().isEmpty();
+    // [/readme]
+    System.out.println("kernel " + kernel + ", timed out: " + stopped.timedOut());
+  }
+}
