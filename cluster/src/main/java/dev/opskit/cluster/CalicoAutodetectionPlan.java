@@ -1,0 +1,103 @@
+package dev.opskit.cluster;
+
+import dev.opskit.core.internal.OpskitStyle;
+import java.util.List;
+import java.util.Optional;
+import org.immutables.value.Value;
+
+/**
+ * What {@link CalicoAutodetection#apply} would change on the calico-node DaemonSet, computed
+ * without side effects: the environment changes, the JSON patch that makes them (guarded by {@code
+ * test} operations on the resourceVersion and the variables' positions), warnings, and whether the
+ * Tigera operator manages Calico, in which case the DaemonSet must not be edited and {@link
+ * #installationPatch()} holds the change to make on the {@code Installation} instead.
+ */
+@Value.Immutable
+@OpskitStyle
+public abstract class CalicoAutodetectionPlan {
+  CalicoAutodetectionPlan() {}
+
+  /** A builder for a plan; {@link CalicoAutodetection#plan()} is the usual source. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The DaemonSet's namespace ({@code kube-system} or {@code calico-system}). */
+  public abstract String namespace();
+
+  /** The DaemonSet's name. */
+  public abstract String daemonSet();
+
+  /** The resourceVersion the plan was made against; the patch only applies to that version. */
+  public abstract String resourceVersion();
+
+  /** The environment changes, IPv4 first. */
+  public abstract List<CalicoEnvChange> changes();
+
+  /** The JSON patch (RFC 6902) {@code apply} sends; {@code []} when there is nothing to change. */
+  public abstract String jsonPatch();
+
+  /** Advice: unanchored interface regexes, an {@code IP} variable that disables autodetection. */
+  public abstract List<String> warnings();
+
+  /**
+   * The name of the operator's {@code Installation} (usually {@code default}) when the Tigera
+   * operator manages Calico; it reverts DaemonSet edits, so {@code apply} refuses them.
+   */
+  public abstract Optional<String> operatorInstallation();
+
+  /**
+   * The JSON merge patch for the {@code Installation}'s {@code
+   * spec.calicoNetwork.nodeAddressAutodetectionV4} (and {@code V6}) that has the same effect, for
+   * example {@code kubectl patch installation default --type merge -p '…'}; present only when the
+   * operator manages Calico.
+   */
+  public abstract Optional<String> installationPatch();
+
+  /** Whether the Tigera operator manages Calico, so the DaemonSet edit is refused. */
+  public boolean operatorManaged() {
+    return operatorInstallation().isPresent();
+  }
+
+  /** Whether there is nothing to change. */
+  public boolean isEmpty() {
+    return changes().isEmpty();
+  }
+
+  /** A human-readable summary: target, each change, warnings, and the operator advice. */
+  public String render() {
+    StringBuilder text =
+        new StringBuilder("daemonset ")
+            .append(namespace())
+            .append('/')
+            .append(daemonSet())
+            .append(" (resourceVersion ")
+            .append(resourceVersion())
+            .append(")\n");
+    if (changes().isEmpty()) {
+      text.append("  no change\n");
+    }
+    for (CalicoEnvChange change : changes()) {
+      text.append("  ~ ").append(change).append('\n');
+    }
+    for (String warning : warnings()) {
+      text.append("  warning: ").append(warning).append('\n');
+    }
+    operatorInstallation()
+        .ifPresent(
+            name ->
+                text.append("  refused: the Tigera operator manages Calico and reverts DaemonSet")
+                    .append(" edits; change the Installation instead:\n    kubectl patch")
+                    .append(" installation ")
+                    .append(name)
+                    .append(" --type merge -p '")
+                    .append(installationPatch().orElse("{}"))
+                    .append("'\n"));
+    return text.toString();
+  }
+
+  /** Builds a {@link CalicoAutodetectionPlan}. */
+  public static final class Builder extends ImmutableCalicoAutodetectionPlan.Builder {
+    Builder() {}
+  }
+}

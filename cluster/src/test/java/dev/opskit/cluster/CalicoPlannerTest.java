@@ -1,0 +1,151 @@
+package dev.opskit.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.opskit.cluster.internal.calico.CalicoPlanner;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class CalicoPlannerTest {
+  static String daemonSet(String env) {
+    return "{\"apiVersion\":\"apps/v1\",\"kind\":\"DaemonSet\",\"metadata\":{\"name\":"
+        + "\"calico-node\",\"namespace\":\"kube-system\",\"resourceVersion\":\"77\","
+        + "\"someFutureField\":{}},\"spec\":{\"template\":{\"spec\":{\"initContainers\":[{\"name\":"
+        + "\"install-cni\"}],\"containers\":[{\"name\":\"sidecar\"},{\"name\":\"calico-node\","
+        + "\"image\":\"quay.io/calico/node:v3.28.0\""
+        + (env == null ? "" : ",\"env\":" + env)
+        + "}]}}}}";
+  }
+
+  private static JsonObject json(String text) {
+    return JsonParser.parseString(text).getAsJsonObject();
+  }
+
+  @Test
+  void replacesExistingVariableGuardedByTests() {
+    String env =
+        "[{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]";
+    CalicoAutodetectionPlan plan =
+        CalicoPlanner.plan(
+            json(daemonSet(env)),
+            "calico-node",
+            Optional.of(CalicoAutodetectionMethod.parse("interface=^eth0$")),
+            Optional.empty(),
+            Optional.empty());
+
+    assertThat(plan.namespace()).isEqualTo("kube-system");
+    assertThat(plan.resourceVersion()).isEqualTo("77");
+    assertThat(plan.changes())
+        .singleElement()
+        .hasToString("IP_AUTODETECTION_METHOD: first-found -> interface=^eth0$");
+    JsonArray patch = JsonParser.parseString(plan.jsonPatch()).getAsJsonArray();
+    assertThat(patch.toString())
+        .isEqualTo(
+            "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"77\"},"
+                + "{\"op\":\"test\",\"path\":\"/spec/template/spec/containers/1/name\","
+                + "\"value\":\"calico-node\"},"
+                + "{\"op\":\"test\",\"path\":\"/spec/template/spec/containers/1/env/1/name\","
+                + "\"value\":\"IP_AUTODETECTION_METHOD\"},"
+                + "{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/1/env/1\","
+                + "\"value\":{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"interface=^eth0$\"}}]");
+    assertThat(plan.warnings()).isEmpty();
+    assertThat(plan.render())
+        .contains("~ IP_AUTODETECTION_METHOD: first-found -> interface=^eth0$");
+  }
+
+  @Test
+  void addsMissingVariablesAndCreatesEnvWhenAbsent() {
+    CalicoAutodetectionPlan plan =
+        CalicoPlanner.plan(
+            json(daemonSet(null)),
+            "calico-node",
+            Optional.of(CalicoAutodetectionMethod.parse("interface=eth0|en0|en2")),
+            Optional.of(CalicoAutodetectionMethod.parse("can-reach=2001:db8::1")),
+            Optional.empty());
+    assertThat(plan.changes())
+        .extracting(CalicoEnvChange::name)
+        .containsExactly("IP_AUTODETECTION_METHOD", "IP6_AUTODETECTION_METHOD");
+    assertThat(plan.changes().get(0).before()).isEmpty();
+    assertThat(plan.jsonPatch())
+        .contains("{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/1/env\",\"value\":[")
+        .contains("{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/1/env/-\"");
+    assertThat(plan.warnings()).singleElement().asString().contains("not anchored");
+    assertThat(plan.render()).contains("(unset) -> interface=eth0|en0|en2").contains("warning:");
+  }
+
+  @Test
+  void sameValueIsAnEmptyPlanAndValueFromIsReplaced() {
+    String env = "[{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"kubernetes-internal-ip\"}]";
+    CalicoAutodetectionPlan same =
+        CalicoPlanner.plan(
+            json(daemonSet(env)),
+            "calico-node",
+            Optional.of(CalicoAutodetectionMethod.kubernetesInternalIp()),
+            Optional.empty(),
+            Optional.empty());
+    assertThat(same.isEmpty()).isTrue();
+    assertThat(same.jsonPatch()).isEqualTo("[]");
+    assertThat(same.render()).contains("no change");
+
+    String fromRef =
+        "[{\"name\":\"IP_AUTODETECTION_METHOD\",\"valueFrom\":{\"configMapKeyRef\":"
+            + "{\"name\":\"c\",\"key\":\"k\"}}}]";
+    CalicoAutodetectionPlan replaced =
+        CalicoPlanner.plan(
+            json(daemonSet(fromRef)),
+            "calico-node",
+            Optional.of(CalicoAutodetectionMethod.kubernetesInternalIp()),
+            Optional.empty(),
+            Optional.empty());
+    assertThat(replaced.changes())
+        .singleElement()
+        .hasToString("IP_AUTODETECTION_METHOD: <valueFrom> -> kubernetes-internal-ip");
+  }
+
+  @Test
+  void warnsWhenIpIsFixedSoAutodetectionIsOff() {
+    String env = "[{\"name\":\"IP\",\"value\":\"198.18.0.5\"}]";
+    CalicoAutodetectionPlan plan =
+        CalicoPlanner.plan(
+            json(daemonSet(env)),
+            "calico-node",
+            Optional.of(CalicoAutodetectionMethod.firstFound()),
+            Optional.empty(),
+            Optional.empty());
+    assertThat(plan.warnings()).singleElement().asString().contains("IP=198.18.0.5 is set");
+  }
+
+  @Test
+  void operatorManagedPlanCarriesTheInstallationPatch() {
+    CalicoAutodetectionPlan plan =
+        CalicoPlanner.plan(
+            json(daemonSet(null)),
+            "calico-node",
+            Optional.of(CalicoAutodetectionMethod.interfaces("^eth0$", "^en[0-9]+$")),
+            Optional.of(CalicoAutodetectionMethod.cidrs("fd00:198:18::/64")),
+            Optional.of("default"));
+    assertThat(plan.operatorManaged()).isTrue();
+    JsonObject patch =
+        JsonParser.parseString(plan.installationPatch().orElseThrow()).getAsJsonObject();
+    JsonObject v4 =
+        patch
+            .getAsJsonObject("spec")
+            .getAsJsonObject("calicoNetwork")
+            .getAsJsonObject("nodeAddressAutodetectionV4");
+    assertThat(v4.get("interface").getAsString()).isEqualTo("^eth0$|^en[0-9]+$");
+    assertThat(v4.get("firstFound").isJsonNull()).isTrue();
+    JsonObject v6 =
+        patch
+            .getAsJsonObject("spec")
+            .getAsJsonObject("calicoNetwork")
+            .getAsJsonObject("nodeAddressAutodetectionV6");
+    assertThat(v6.getAsJsonArray("cidrs").get(0).getAsString()).isEqualTo("fd00:198:18::/64");
+    assertThat(plan.render())
+        .contains("refused: the Tigera operator manages Calico")
+        .contains("kubectl patch installation default --type merge -p '{\"spec\"");
+  }
+}
