@@ -27,10 +27,12 @@ import java.util.stream.Collectors;
  * <p>Commands: {@link #observe} runs one {@code sh -c} that reads the drop-in and every key's
  * {@code /proc/sys} entry (keys are passed as arguments, never spliced into the script). {@link
  * #apply} observes, and only when the plan is not empty writes the drop-in atomically (temp file in
- * the same folder from standard input, mode 0644, renamed over the target), runs {@code sysctl -p
- * FILE} so just that file is loaded, and observes again to verify. Applying twice writes nothing
- * the second time. Needs root on the target for writing. Immutable and thread-safe; it does not own
- * or close the executor.
+ * the same folder from standard input, mode 0644, renamed over the target), runs {@code sysctl -e
+ * -p FILE} so just that file is loaded, and observes again to verify. {@code -e} is there because
+ * procps {@code sysctl} fails on a missing key even on a {@code -key} line; required keys missing
+ * on the kernel are refused before anything is written, and verification catches any other key that
+ * did not take. Applying twice writes nothing the second time. Needs root on the target for
+ * writing. Immutable and thread-safe; it does not own or close the executor.
  */
 public final class SysctlApplier {
   /** The folder drop-ins go to unless configured otherwise. */
@@ -142,10 +144,10 @@ public final class SysctlApplier {
       written = true;
     }
     ExecResult reload =
-        executor.execute(Command.of("sysctl", "-p", plan.dropInPath()).withTimeout(TIMEOUT));
+        executor.execute(Command.of("sysctl", "-e", "-p", plan.dropInPath()).withTimeout(TIMEOUT));
     if (!reload.isSuccess()) {
       throw new SysctlApplyException(
-          "sysctl -p "
+          "sysctl -e -p "
               + plan.dropInPath()
               + " failed"
               + reload.exitCode().stream()

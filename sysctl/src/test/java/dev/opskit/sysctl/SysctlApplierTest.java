@@ -88,8 +88,8 @@ class SysctlApplierTest {
         .hasValue("524288");
     assertThat(host.executor.argvs())
         .extracting(argv -> argv.get(0) + " " + argv.get(1))
-        .containsExactly("sh -c", "sh -c", "sysctl -p", "sh -c");
-    assertThat(host.executor.argvs().get(2)).containsExactly("sysctl", "-p", file.toString());
+        .containsExactly("sh -c", "sh -c", "sysctl -e", "sh -c");
+    assertThat(host.executor.argvs().get(2)).containsExactly("sysctl", "-e", "-p", file.toString());
     assertThat(applier.verify(NODE).isEmpty()).isTrue();
   }
 
@@ -148,7 +148,7 @@ class SysctlApplierTest {
             e ->
                 assertThat(e.result())
                     .hasValueSatisfying(r -> assertThat(r.exitCode()).hasValue(1)))
-        .hasMessageContaining("sysctl -p " + dir.resolve("99-opskit-node.conf"));
+        .hasMessageContaining("sysctl -e -p " + dir.resolve("99-opskit-node.conf"));
   }
 
   @Test

@@ -1,0 +1,155 @@
+package dev.opskit.sysctl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.opskit.core.Command;
+import dev.opskit.core.CommandExecutor;
+import dev.opskit.core.ExecutionListener;
+import dev.opskit.core.test.Privileged;
+import dev.opskit.core.test.TestNetworks;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Namespaced net.* keys applied by the real kernel and the real {@code sysctl}, inside network
+ * namespaces this test creates; the drop-in goes to a temporary folder. The host's own values are
+ * read before and after and must not change.
+ */
+@Privileged(tools = {"ip", "sysctl"})
+class SysctlNamespaceIT {
+  private static final List<String> WATCHED =
+      List.of(
+          "net/ipv4/ip_forward",
+          "net/core/somaxconn",
+          "net/ipv4/ip_local_port_range",
+          "net/ipv4/tcp_rmem");
+
+  private static final SysctlProfile NAMESPACED =
+      SysctlProfile.builder()
+          .name("netns-test")
+          .set("net.ipv4.ip_forward", "1")
+          .set("net.core.somaxconn", "8191")
+          .set("net.ipv4.ip_local_port_range", "20000 40000")
+          .set("net.ipv4.tcp_rmem", "4096 65536 4194304")
+          .set("net.ipv4.opskit_no_such_key", "1")
+          .optional("net.ipv4.opskit_no_such_key")
+          .build();
+
+  @TempDir Path dir;
+
+  @Test
+  void appliesInsideTheNamespaceIdempotentlyAndLeavesTheHostAlone() throws Exception {
+    Map<String, String> hostBefore = hostValues();
+    List<Command> recorded = Collections.synchronizedList(new ArrayList<>());
+    ExecutionListener recorder =
+        new ExecutionListener() {
+          @Override
+          public void started(Command command) {
+            recorded.add(command);
+          }
+        };
+    try (TestNetworks net = TestNetworks.create()) {
+      String ns = net.namespace("sysctl");
+      CommandExecutor inside = net.executor(ns).withListener(recorder);
+      SysctlApplier applier = SysctlApplier.on(inside).withDropInDirectory(dir.toString());
+
+      List<SysctlDrift> before = applier.drift(NAMESPACED);
+      assertThat(before)
+          .filteredOn(d -> d.key().name().equals("net.ipv4.opskit_no_such_key"))
+          .extracting(SysctlDrift::status)
+          .containsExactly(SysctlDrift.Status.UNKNOWN_ON_KERNEL);
+      assertThat(before)
+          .filteredOn(d -> d.key().name().equals("net.core.somaxconn"))
+          .extracting(SysctlDrift::status)
+          .containsExactly(SysctlDrift.Status.DIFFERS);
+      recorded.clear();
+
+      SysctlApplyResult first = applier.apply(NAMESPACED);
+
+      assertThat(first.changed()).isTrue();
+      assertThat(first.dropInWritten()).isTrue();
+      assertThat(first.plan().decisions())
+          .filteredOn(c -> c.action() == SysctlChange.Action.SKIP_UNKNOWN)
+          .extracting(c -> c.key().name())
+          .containsExactly("net.ipv4.opskit_no_such_key");
+      assertThat(read(net, ns, "net/ipv4/ip_forward")).isEqualTo("1");
+      assertThat(read(net, ns, "net/core/somaxconn")).isEqualTo("8191");
+      assertThat(read(net, ns, "net/ipv4/ip_local_port_range")).isEqualTo("20000\t40000");
+      assertThat(read(net, ns, "net/ipv4/tcp_rmem")).isEqualTo("4096\t65536\t4194304");
+      Path dropIn = dir.resolve("99-opskit-netns-test.conf");
+      assertThat(Files.readString(dropIn)).isEqualTo(first.plan().dropInContent());
+      assertThat(argv0s(recorded)).containsExactly("sh", "sh", "sysctl", "sh");
+
+      FileTime written = Files.getLastModifiedTime(dropIn);
+      recorded.clear();
+      SysctlApplyResult second = applier.apply(NAMESPACED);
+
+      assertThat(second.changed()).isFalse();
+      assertThat(recorded).hasSize(1);
+      assertThat(recorded.get(0).argv().get(2)).contains("/proc/sys/");
+      assertThat(recorded.get(0).stdin()).isEmpty();
+      assertThat(Files.getLastModifiedTime(dropIn)).isEqualTo(written);
+      assertThat(applier.verify(NAMESPACED).isEmpty()).isTrue();
+
+      String other = net.namespace("sysctl-other");
+      SysctlApplier fresh =
+          SysctlApplier.on(net.executor(other)).withDropInDirectory(dir.toString());
+      assertThat(fresh.observe(NAMESPACED).value(SysctlKey.of("net.core.somaxconn")))
+          .isNotEqualTo(java.util.Optional.of("8191"));
+    }
+    assertThat(hostValues()).isEqualTo(hostBefore);
+  }
+
+  @Test
+  void requiredUnknownKeyIsRefusedBeforeWriting() throws Exception {
+    Map<String, String> hostBefore = hostValues();
+    SysctlProfile profile =
+        SysctlProfile.builder()
+            .name("unknown")
+            .set("net.ipv4.ip_forward", "1")
+            .set("net.ipv4.opskit_no_such_key", "1")
+            .build();
+    try (TestNetworks net = TestNetworks.create()) {
+      String ns = net.namespace("sysctl-unknown");
+      SysctlApplier applier =
+          SysctlApplier.on(net.executor(ns)).withDropInDirectory(dir.toString());
+
+      assertThatThrownBy(() -> applier.apply(profile))
+          .isInstanceOf(SysctlApplyException.class)
+          .hasMessageContaining("net.ipv4.opskit_no_such_key");
+      assertThat(read(net, ns, "net/ipv4/ip_forward")).isEqualTo("0");
+      try (var files = Files.list(dir)) {
+        assertThat(files).isEmpty();
+      }
+    }
+    assertThat(hostValues()).isEqualTo(hostBefore);
+  }
+
+  private static String read(TestNetworks net, String ns, String path) {
+    return net.exec(ns, "cat", "/proc/sys/" + path).stdoutUtf8().strip();
+  }
+
+  private static List<String> argv0s(List<Command> commands) {
+    synchronized (commands) {
+      return commands.stream().map(c -> c.argv().get(0)).collect(Collectors.toList());
+    }
+  }
+
+  private static Map<String, String> hostValues() throws Exception {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String path : WATCHED) {
+      values.put(path, Files.readString(Path.of("/proc/sys", path)).strip());
+    }
+    return values;
+  }
+}
