@@ -1,0 +1,247 @@
+package dev.opskit.cluster;
+
+import com.google.common.net.InetAddresses;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.opskit.cluster.internal.calico.YamlText;
+import dev.opskit.core.internal.OpskitStyle;
+import java.net.Inet4Address;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.immutables.value.Value;
+
+/**
+ * A Calico-native NodePort allowlist: a {@code GlobalNetworkPolicy} with {@code preDNAT: true} and
+ * {@code applyOnForward: true} that allows the listed source CIDRs to the listed NodePorts and then
+ * denies everyone else on those ports, plus the {@code HostEndpoint}s it needs to apply to.
+ *
+ * <pre>{@code
+ * CalicoNodePortPolicy policy = CalicoNodePortPolicy.builder()
+ *     .addPorts(30001, 30002)
+ *     .addAllowedCidrs("198.18.0.0/24", "10.0.0.0/8")
+ *     .putNodes("node-a", List.of("198.18.0.10"))
+ *     .build();
+ * Files.writeString(path, policy.renderYaml());   // calicoctl apply -f path
+ * }</pre>
+ *
+ * <p>Why pre-DNAT: kube-proxy rewrites a NodePort's destination to {@code podIP:targetPort} before
+ * normal host policy runs, so a rule on the NodePort must match before DNAT; Calico requires {@code
+ * applyOnForward} for pre-DNAT policy, since the DNAT-ed traffic to a pod on another host is
+ * forwarded. Pre-DNAT policy applies to host endpoints only, so one {@code HostEndpoint} per node
+ * is rendered with {@code interfaceName: "*"} (all interfaces), the node's addresses as {@code
+ * expectedIPs}, the selector label, and the {@code projectcalico-default-allow} profile: without
+ * that profile a new host endpoint denies all traffic to the node that no policy allows (apart from
+ * Calico's failsafe ports). Traffic to other ports matches no rule here and continues to normal
+ * policy. Include node and pod CIDRs in the allowlist when in-cluster clients use the NodePorts.
+ * Resources use {@code projectcalico.org/v3} for {@code calicoctl} or the Calico API server.
+ */
+@Value.Immutable
+@OpskitStyle
+public abstract class CalicoNodePortPolicy {
+  private static final Pattern NAME =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+  CalicoNodePortPolicy() {}
+
+  /** A builder; ports and allowed CIDRs are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The policy's name. */
+  @Value.Default
+  public String name() {
+    return "opskit-nodeport-allowlist";
+  }
+
+  /** The NodePorts to guard (1-65535; Kubernetes' default range is 30000-32767). */
+  public abstract List<Integer> ports();
+
+  /** The protocol of the NodePorts: {@code TCP} (default), {@code UDP} or {@code SCTP}. */
+  @Value.Default
+  public String protocol() {
+    return "TCP";
+  }
+
+  /** Source CIDRs allowed to reach the ports (IPv4 and IPv6 may be mixed). */
+  public abstract List<String> allowedCidrs();
+
+  /** Nodes to render host endpoints for: node name to its addresses ({@code expectedIPs}). */
+  public abstract Map<String, List<String>> nodes();
+
+  /** The policy's order; lower runs first. */
+  @Value.Default
+  public int order() {
+    return 10;
+  }
+
+  /** The label put on the host endpoints and selected by the policy. */
+  @Value.Default
+  public String selectorLabel() {
+    return "opskit.dev/nodeport-allowlist";
+  }
+
+  /** The {@code GlobalNetworkPolicy} object. */
+  public String policyJson() {
+    return json(policy());
+  }
+
+  /** The GlobalNetworkPolicy and every HostEndpoint as a multi-document YAML stream. */
+  public String renderYaml() {
+    StringBuilder out = new StringBuilder();
+    for (JsonObject resource : resources()) {
+      out.append("---\n").append(YamlText.of(resource));
+    }
+    return out.toString();
+  }
+
+  /** The GlobalNetworkPolicy and every HostEndpoint as one JSON {@code List}. */
+  public String renderJson() {
+    JsonObject list = new JsonObject();
+    list.addProperty("apiVersion", "v1");
+    list.addProperty("kind", "List");
+    JsonArray items = new JsonArray();
+    resources().forEach(items::add);
+    list.add("items", items);
+    return json(list);
+  }
+
+  private List<JsonObject> resources() {
+    List<JsonObject> resources = new ArrayList<>();
+    resources.add(policy());
+    nodes().forEach((node, addresses) -> resources.add(hostEndpoint(node, addresses)));
+    return resources;
+  }
+
+  private JsonObject policy() {
+    JsonObject spec = new JsonObject();
+    spec.addProperty("order", order());
+    spec.addProperty("selector", "has(" + selectorLabel() + ")");
+    spec.addProperty("preDNAT", true);
+    spec.addProperty("applyOnForward", true);
+    JsonArray types = new JsonArray();
+    types.add("Ingress");
+    spec.add("types", types);
+    JsonArray ingress = new JsonArray();
+    ingress.add(rule("Allow", true));
+    ingress.add(rule("Deny", false));
+    spec.add("ingress", ingress);
+    return resource("GlobalNetworkPolicy", name(), spec, null);
+  }
+
+  private JsonObject rule(String action, boolean withSources) {
+    JsonObject rule = new JsonObject();
+    rule.addProperty("action", action);
+    rule.addProperty("protocol", protocol());
+    if (withSources) {
+      JsonObject source = new JsonObject();
+      JsonArray nets = new JsonArray();
+      allowedCidrs().forEach(nets::add);
+      source.add("nets", nets);
+      rule.add("source", source);
+    }
+    JsonObject destination = new JsonObject();
+    JsonArray ports = new JsonArray();
+    ports().forEach(ports::add);
+    destination.add("ports", ports);
+    rule.add("destination", destination);
+    return rule;
+  }
+
+  private JsonObject hostEndpoint(String node, List<String> addresses) {
+    JsonObject spec = new JsonObject();
+    spec.addProperty("node", node);
+    spec.addProperty("interfaceName", "*");
+    JsonArray expected = new JsonArray();
+    addresses.forEach(expected::add);
+    spec.add("expectedIPs", expected);
+    JsonArray profiles = new JsonArray();
+    profiles.add("projectcalico-default-allow");
+    spec.add("profiles", profiles);
+    JsonObject labels = new JsonObject();
+    labels.addProperty(selectorLabel(), "true");
+    return resource("HostEndpoint", node + "-opskit", spec, labels);
+  }
+
+  private static JsonObject resource(String kind, String name, JsonObject spec, JsonObject labels) {
+    JsonObject metadata = new JsonObject();
+    metadata.addProperty("name", name);
+    if (labels != null) {
+      metadata.add("labels", labels);
+    }
+    JsonObject resource = new JsonObject();
+    resource.addProperty("apiVersion", "projectcalico.org/v3");
+    resource.addProperty("kind", kind);
+    resource.add("metadata", metadata);
+    resource.add("spec", spec);
+    return resource;
+  }
+
+  private static String json(JsonObject object) {
+    return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(object)
+        + "\n";
+  }
+
+  @Value.Check
+  void check() {
+    if (!NAME.matcher(name()).matches() || name().length() > 253) {
+      throw new IllegalArgumentException("policy name '" + name() + "' is not a DNS-1123 name");
+    }
+    if (ports().isEmpty()) {
+      throw new IllegalArgumentException("at least one port is required");
+    }
+    for (int port : ports()) {
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port " + port + " is outside 1-65535");
+      }
+    }
+    if (!List.of("TCP", "UDP", "SCTP").contains(protocol())) {
+      throw new IllegalArgumentException("protocol '" + protocol() + "' is not TCP, UDP or SCTP");
+    }
+    if (allowedCidrs().isEmpty()) {
+      throw new IllegalArgumentException(
+          "at least one allowed CIDR is required (an empty allowlist would deny everyone)");
+    }
+    for (String cidr : allowedCidrs()) {
+      checkCidr(cidr);
+    }
+    if (!selectorLabel().matches("([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")) {
+      throw new IllegalArgumentException("selector label '" + selectorLabel() + "' is invalid");
+    }
+    nodes()
+        .forEach(
+            (node, addresses) -> {
+              if (!NAME.matcher(node).matches() || node.length() > 245) {
+                throw new IllegalArgumentException("node name '" + node + "' is not a DNS name");
+              }
+              for (String address : addresses) {
+                if (!InetAddresses.isInetAddress(address)) {
+                  throw new IllegalArgumentException(
+                      "node " + node + " address '" + address + "' is not an IP address");
+                }
+              }
+            });
+  }
+
+  private static void checkCidr(String cidr) {
+    int slash = cidr.indexOf('/');
+    String address = slash < 0 ? cidr : cidr.substring(0, slash);
+    if (!InetAddresses.isInetAddress(address)) {
+      throw new IllegalArgumentException("allowed CIDR '" + cidr + "' is not ADDRESS/LENGTH");
+    }
+    int max = InetAddresses.forString(address) instanceof Inet4Address ? 32 : 128;
+    String length = slash < 0 ? "" : cidr.substring(slash + 1);
+    if (!length.matches("[0-9]{1,3}") || Integer.parseInt(length) > max) {
+      throw new IllegalArgumentException(
+          "allowed CIDR '" + cidr + "' needs a prefix length in 0.." + max);
+    }
+  }
+
+  /** Builds a {@link CalicoNodePortPolicy}. */
+  public static final class Builder extends ImmutableCalicoNodePortPolicy.Builder {
+    Builder() {}
+  }
+}
