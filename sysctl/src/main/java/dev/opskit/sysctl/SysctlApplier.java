@@ -110,7 +110,7 @@ public final class SysctlApplier {
 
   /**
    * Brings the host in line with {@code profile}: writes the drop-in if it is not current, loads it
-   * with {@code sysctl -p FILE}, and verifies. Does nothing but observe when the plan is empty.
+   * with {@code sysctl -e -p FILE}, and verifies. Does nothing but observe when the plan is empty.
    *
    * @throws SysctlApplyException when required keys are unknown on this kernel (nothing is
    *     written), {@code sysctl -p} fails, or a value is still not as desired afterwards
