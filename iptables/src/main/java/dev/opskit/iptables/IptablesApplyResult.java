@@ -1,0 +1,63 @@
+package dev.opskit.iptables;
+
+import dev.opskit.core.internal.OpskitStyle;
+import java.util.List;
+import java.util.Optional;
+import org.immutables.value.Value;
+
+/**
+ * What an apply did: whether anything changed (an idempotent re-apply says {@code false} and ran no
+ * state-changing command), the plans, the state-changing commands it ran, the snapshot taken
+ * before, and whether a failed check rolled the change back.
+ */
+@Value.Immutable
+@OpskitStyle
+public abstract class IptablesApplyResult {
+  IptablesApplyResult() {}
+
+  /** A builder, for tools that assemble results themselves. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** True when the host's rules or ipsets were changed (and, after a rollback, changed back). */
+  public abstract boolean changed();
+
+  /** The plan per rule set, empty plans included. */
+  public abstract List<IptablesPlan> plans();
+
+  /** Display form of every state-changing command run, in order (empty for a no-op). */
+  public abstract List<String> commands();
+
+  /** The state before the apply, for {@link IptablesApplier#rollback(IptablesSnapshot)}. */
+  public abstract IptablesSnapshot snapshot();
+
+  /** True when a failed or timed-out check made the applier restore the snapshot. */
+  @Value.Default
+  public boolean rolledBack() {
+    return false;
+  }
+
+  /** Why the check failed, when it did. */
+  public abstract Optional<String> checkFailure();
+
+  /** Cautions about the applied configuration, such as the INPUT-mode trap. */
+  public abstract List<String> warnings();
+
+  /** One line: what happened. */
+  public String summary() {
+    if (rolledBack()) {
+      return "applied, check failed (" + checkFailure().orElse("?") + "), rolled back";
+    }
+    if (!changed()) {
+      return "already up to date: no changes";
+    }
+    long changes = plans().stream().mapToLong(p -> p.changes().size()).sum();
+    return "applied " + changes + " rule change(s) with " + commands().size() + " command(s)";
+  }
+
+  /** Builds an {@link IptablesApplyResult}. */
+  public static final class Builder extends ImmutableIptablesApplyResult.Builder {
+    Builder() {}
+  }
+}
