@@ -32,9 +32,11 @@ public abstract class ImageSummary {
   public abstract long containers();
 
   /** Namespaces the image runs in, sorted. */
+  @Value.NaturalOrder
   public abstract SortedSet<String> namespaces();
 
   /** Distinct digests the containers report running ({@code imageID}), sorted. */
+  @Value.NaturalOrder
   public abstract SortedSet<String> runningDigests();
 
   /** Builds an {@link ImageSummary}. */

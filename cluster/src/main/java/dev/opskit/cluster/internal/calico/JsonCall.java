@@ -53,6 +53,17 @@ public final class JsonCall {
    */
   public static JsonObject execute(ApiClient client, CallSource source, String contentType)
       throws IOException {
+    return execute(client, source, contentType, null);
+  }
+
+  /**
+   * Runs the call with {@code body} (JSON) in place of the body the typed API serialised, so a
+   * generic object read earlier is written back with every field it had.
+   *
+   * @throws ClusterRequestException for an error status
+   */
+  public static JsonObject execute(
+      ApiClient client, CallSource source, String contentType, byte[] body) throws IOException {
     Call call;
     try {
       call = source.build();
@@ -60,22 +71,27 @@ public final class JsonCall {
       throw new IllegalStateException("cannot build the request: " + e.getMessage(), e);
     }
     Request request = call.request();
-    if (contentType != null && request.body() != null) {
-      Buffer buffer = new Buffer();
-      request.body().writeTo(buffer);
-      RequestBody body = RequestBody.create(buffer.readByteArray(), MediaType.get(contentType));
+    if ((contentType != null || body != null) && request.body() != null) {
+      String type = contentType != null ? contentType : "application/json";
+      byte[] bytes = body;
+      if (bytes == null) {
+        Buffer buffer = new Buffer();
+        request.body().writeTo(buffer);
+        bytes = buffer.readByteArray();
+      }
+      RequestBody replaced = RequestBody.create(bytes, MediaType.get(type));
       request =
           request
               .newBuilder()
-              .header("Content-Type", contentType)
-              .method(request.method(), body)
+              .header("Content-Type", type)
+              .method(request.method(), replaced)
               .build();
       call = client.getHttpClient().newCall(request);
     }
     String described = request.method() + " " + request.url().encodedPath();
     try (Response response = call.execute()) {
-      ResponseBody body = response.body();
-      String text = body == null ? "" : body.string();
+      ResponseBody answer = response.body();
+      String text = answer == null ? "" : answer.string();
       if (!response.isSuccessful()) {
         throw new ClusterRequestException(described, response.code(), text);
       }
