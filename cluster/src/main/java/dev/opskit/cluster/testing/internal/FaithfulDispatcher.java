@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.opskit.cluster.internal.reaper.LabelSelector;
 import dev.opskit.cluster.testing.RecordedCall;
 import dev.opskit.cluster.testing.RequestFault;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -54,6 +55,7 @@ public final class FaithfulDispatcher extends Dispatcher {
   private final AtomicInteger recorded = new AtomicInteger();
   private final Map<String, Summary> summaries = Collections.synchronizedMap(new WeakHashMap<>());
   private final Discovery discovery = new Discovery();
+  private final Map<String, AttributeSet> index = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile Consumer<RecordedCall> beforeRequest = call -> {};
   private volatile boolean ignoreFieldSelectors;
   private volatile Function<PodExec, MockResponse> execHandler;
@@ -310,16 +312,51 @@ public final class FaithfulDispatcher extends Dispatcher {
 
   private List<String> snapshot(String collectionPath) {
     AttributeSet query = crud.getKey(collectionPath);
+    ResourcePath collection = ResourcePath.parse(collectionPath);
     Map<AttributeSet, String> map = crud.getMap();
-    List<String> values = new ArrayList<>();
+    List<Map.Entry<AttributeSet, String>> entries = new ArrayList<>();
     synchronized (map) {
       for (Map.Entry<AttributeSet, String> entry : map.entrySet()) {
         if (entry.getKey().matches(query)) {
-          values.add(entry.getValue());
+          entries.add(Map.entry(entry.getKey(), entry.getValue()));
         }
       }
     }
+    List<String> values = new ArrayList<>(entries.size());
+    Set<String> supported = FieldSelector.supportedFields(collection.plural());
+    for (Map.Entry<AttributeSet, String> entry : entries) {
+      Summary summary = summaries.computeIfAbsent(entry.getValue(), j -> summarize(j, supported));
+      index.put(indexKey(collection, summary.namespace(), summary.name()), entry.getKey());
+      values.add(entry.getValue());
+    }
     return values;
+  }
+
+  private static String indexKey(ResourcePath resource, String namespace, String name) {
+    return resource.group()
+        + "/"
+        + resource.version()
+        + "/"
+        + resource.plural()
+        + "/"
+        + (namespace == null ? "" : namespace)
+        + "/"
+        + name;
+  }
+
+  /** The stored entry of an object: O(1) through the index, else one scan of the store. */
+  private Map.Entry<AttributeSet, String> entry(String objectPath) {
+    ResourcePath resource = ResourcePath.parse(objectPath);
+    if (resource != null && resource.name() != null) {
+      AttributeSet key = index.get(indexKey(resource, resource.namespace(), resource.name()));
+      if (key != null) {
+        String value = crud.getMap().get(key);
+        if (value != null) {
+          return Map.entry(key, value);
+        }
+      }
+    }
+    return crud.findResource(crud.getKey(objectPath));
   }
 
   private static Summary summarize(String json, Set<String> fieldPaths) {
@@ -479,10 +516,11 @@ public final class FaithfulDispatcher extends Dispatcher {
   private MockResponse delete(ResourcePath resource, RecordedCall call) {
     mutations.lock();
     try {
-      String current = find(resource.objectPath());
-      if (current == null) {
+      Map.Entry<AttributeSet, String> stored = entry(resource.objectPath());
+      if (stored == null) {
         return notFound(resource);
       }
+      String current = stored.getValue();
       JsonObject options =
           call.body().isBlank()
               ? new JsonObject()
@@ -520,11 +558,16 @@ public final class FaithfulDispatcher extends Dispatcher {
       if (isDryRun(call, options)) {
         return json(200, current);
       }
-      MockResponse response = crud.handleDelete(resource.objectPath());
-      if (response.code() == 404) {
-        return notFound(resource);
+      JsonElement finalizers = meta.get("finalizers");
+      if (finalizers != null
+          && finalizers.isJsonArray()
+          && finalizers.getAsJsonArray().size() > 0) {
+        MockResponse response = crud.handleDelete(resource.objectPath());
+        return response.code() == 404 ? notFound(resource) : response;
       }
-      return response;
+      crud.processEvent(
+          resource.objectPath(), crud.getKey(resource.objectPath()), stored.getKey(), null, null);
+      return json(200, current);
     } finally {
       mutations.unlock();
     }
@@ -697,7 +740,7 @@ public final class FaithfulDispatcher extends Dispatcher {
 
   /** The stored JSON of an object, or null. */
   public String find(String objectPath) {
-    Map.Entry<AttributeSet, String> entry = crud.findResource(crud.getKey(objectPath));
+    Map.Entry<AttributeSet, String> entry = entry(objectPath);
     return entry == null ? null : entry.getValue();
   }
 

@@ -1,4 +1,4 @@
-package dev.opskit.cluster.testing.internal;
+package dev.opskit.cluster.internal.reaper;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,0 +1,377 @@
+package dev.opskit.cluster;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.opskit.cluster.internal.json.TolerantJson;
+import dev.opskit.cluster.internal.reaper.LabelSelector;
+import dev.opskit.cluster.internal.reaper.PodFacts;
+import dev.opskit.cluster.internal.reaper.Retrier;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1DeleteOptions;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodList;
+import io.kubernetes.client.openapi.models.V1Preconditions;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.Call;
+
+/**
+ * Deletes terminal pods (Failed, optionally Succeeded) that a {@link ReapPolicy} selects: the
+ * typed, safe form of {@code kubectl delete pods --field-selector=status.phase=Failed}.
+ *
+ * <pre>{@code
+ * ApiClient client = Config.defaultClient();            // the caller chooses how to connect
+ * ReapReport report = PodReaper.create(client)
+ *     .withListener(progress)
+ *     .reap(ReapPolicy.builder().addReasons("Evicted").minAge(Duration.ofHours(1)).build());
+ * System.out.print(report.render());
+ * }</pre>
+ *
+ * <p>How it stays safe:
+ *
+ * <ul>
+ *   <li>Pods are listed with the server-side selector {@code status.phase=Failed} and the phase is
+ *       re-checked on the client, so a server or proxy that ignores the selector cannot make it
+ *       delete a Running or Pending pod.
+ *   <li>Every delete carries the listed pod's UID as precondition: a pod recreated under the same
+ *       name (a StatefulSet pod) between list and delete answers 409 and is left alone ({@link
+ *       ReapOutcome#CHANGED}). 404 means already gone. 429, 5xx and timeouts are retried with
+ *       backoff.
+ *   <li>Lists are paged with {@code limit}/{@code continue}: one page is in memory at a time.
+ *       Unknown JSON fields from newer servers are ignored.
+ *   <li>Job-owned pods are kept by default, and {@link ReapPolicy#maxDeletions()} caps a run.
+ * </ul>
+ *
+ * <p>The client is passed in and never closed here; nothing reads a kubeconfig. Instances are
+ * immutable and safe for concurrent use; each {@link #reap} call uses its own worker threads.
+ */
+public final class PodReaper {
+  private final ApiClient client;
+  private final Clock clock;
+  private final ReapListener listener;
+
+  private PodReaper(ApiClient client, Clock clock, ReapListener listener) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.listener = Objects.requireNonNull(listener, "listener");
+  }
+
+  /** A reaper talking to the cluster through {@code client}. */
+  public static PodReaper create(ApiClient client) {
+    return new PodReaper(client, Clock.systemUTC(), ReapListener.NONE);
+  }
+
+  /** This reaper measuring pod ages against {@code clock}. */
+  public PodReaper withClock(Clock clock) {
+    return new PodReaper(client, clock, listener);
+  }
+
+  /** This reaper reporting progress to {@code listener}. */
+  public PodReaper withListener(ReapListener listener) {
+    return new PodReaper(client, clock, listener);
+  }
+
+  /**
+   * Runs the policy once.
+   *
+   * @throws ClusterRequestException when listing pods failed with an error status after retries
+   * @throws IOException when listing pods failed in transport after retries
+   * @throws InterruptedException when interrupted; deletes in flight finish, no new ones start
+   */
+  public ReapReport reap(ReapPolicy policy) throws IOException, InterruptedException {
+    Run run = new Run(policy);
+    ExecutorService workers =
+        Executors.newFixedThreadPool(
+            policy.concurrency(),
+            task -> {
+              Thread thread = new Thread(task, "pod-reaper");
+              thread.setDaemon(true);
+              return thread;
+            });
+    try {
+      List<String> phases = new ArrayList<>();
+      phases.add("Failed");
+      if (policy.includeSucceeded()) {
+        phases.add("Succeeded");
+      }
+      List<Optional<String>> scopes = new ArrayList<>();
+      if (policy.namespaces().isEmpty()) {
+        scopes.add(Optional.empty());
+      } else {
+        for (String namespace : new TreeSet<>(policy.namespaces())) {
+          if (!policy.excludedNamespaces().contains(namespace)) {
+            scopes.add(Optional.of(namespace));
+          }
+        }
+      }
+      for (String phase : phases) {
+        for (Optional<String> scope : scopes) {
+          if (!run.cap.get()) {
+            run.listAndReap(phase, scope, workers);
+          }
+        }
+      }
+    } finally {
+      workers.shutdown();
+    }
+    return new ReapReport(
+        run.results,
+        run.scanned.get(),
+        run.notTerminal.get(),
+        run.pages.get(),
+        run.cap.get(),
+        policy.dryRun());
+  }
+
+  private final class Run {
+    final ReapPolicy policy;
+    final CoreV1Api api = new CoreV1Api(client);
+    final Retrier retrier;
+    final Optional<LabelSelector> labels;
+    final List<ReapedPod> results = Collections.synchronizedList(new ArrayList<>());
+    final AtomicInteger scanned = new AtomicInteger();
+    final AtomicInteger notTerminal = new AtomicInteger();
+    final AtomicInteger pages = new AtomicInteger();
+    final AtomicInteger reserved = new AtomicInteger();
+    final java.util.concurrent.atomic.AtomicBoolean cap =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    Run(ReapPolicy policy) {
+      this.policy = policy;
+      this.retrier =
+          new Retrier(policy.maxAttempts(), policy.initialBackoff(), policy.maxBackoff());
+      this.labels = policy.labelSelector().map(LabelSelector::parse);
+    }
+
+    void listAndReap(String phase, Optional<String> namespace, ExecutorService workers)
+        throws IOException, InterruptedException {
+      StringBuilder fields = new StringBuilder("status.phase=").append(phase);
+      if (namespace.isEmpty()) {
+        for (String excluded : new TreeSet<>(policy.excludedNamespaces())) {
+          fields.append(",metadata.namespace!=").append(excluded);
+        }
+      }
+      String fieldSelector = fields.toString();
+      String token = null;
+      int restarts = 0;
+      do {
+        V1PodList page;
+        try {
+          page = list(namespace, fieldSelector, token);
+        } catch (ClusterRequestException e) {
+          if (e.statusCode() == 410 && token != null && restarts < 3) {
+            restarts++;
+            token = null;
+            continue;
+          }
+          throw e;
+        }
+        List<V1Pod> items = page.getItems() == null ? List.of() : page.getItems();
+        listener.pageListed(pages.incrementAndGet(), items.size());
+        scanned.addAndGet(items.size());
+        reapPage(items, phase, workers);
+        token = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+      } while (token != null && !token.isEmpty() && !cap.get());
+    }
+
+    V1PodList list(Optional<String> namespace, String fieldSelector, String token)
+        throws IOException, InterruptedException {
+      String request =
+          "GET "
+              + namespace.map(ns -> "/api/v1/namespaces/" + ns + "/pods").orElse("/api/v1/pods")
+              + "?fieldSelector="
+              + fieldSelector;
+      try {
+        return retrier.run(
+            () -> {
+              Call call =
+                  namespace.isPresent()
+                      ? api.listNamespacedPod(namespace.get())
+                          .fieldSelector(fieldSelector)
+                          .labelSelector(policy.labelSelector().orElse(null))
+                          .limit(policy.pageSize())
+                          ._continue(token)
+                          .buildCall(null)
+                      : api.listPodForAllNamespaces()
+                          .fieldSelector(fieldSelector)
+                          .labelSelector(policy.labelSelector().orElse(null))
+                          .limit(policy.pageSize())
+                          ._continue(token)
+                          .buildCall(null);
+              return TolerantJson.execute(call, V1PodList.class);
+            },
+            (attempt, status) -> listener.retrying(request, attempt, status));
+      } catch (ApiException e) {
+        if (e.getCode() == 0) {
+          throw new IOException(request + " failed: " + e.getMessage(), e);
+        }
+        throw new ClusterRequestException(request, e.getCode(), nullToEmpty(e.getResponseBody()));
+      }
+    }
+
+    void reapPage(List<V1Pod> items, String phase, ExecutorService workers)
+        throws InterruptedException {
+      Instant now = clock.instant();
+      List<Future<?>> inFlight = new ArrayList<>();
+      for (V1Pod pod : items) {
+        PodFacts facts = new PodFacts(pod);
+        if (!facts.phase().equals(phase)) {
+          notTerminal.incrementAndGet();
+          continue;
+        }
+        ReapedPod entry =
+            new ReapedPod(
+                facts.namespace(),
+                facts.name(),
+                facts.uid(),
+                facts.node(),
+                facts.phase(),
+                facts.groupingReason(),
+                facts.failedAt(),
+                ReapOutcome.KEPT,
+                "");
+        Optional<String> why = whyKeep(facts, entry, now);
+        if (why.isPresent()) {
+          done(entry.withOutcome(ReapOutcome.KEPT, why.get()));
+          continue;
+        }
+        if (reserved.incrementAndGet() > policy.maxDeletions()) {
+          cap.set(true);
+          break;
+        }
+        if (policy.dryRun()) {
+          done(entry.withOutcome(ReapOutcome.WOULD_DELETE, ""));
+        } else {
+          inFlight.add(workers.submit(() -> delete(entry)));
+        }
+      }
+      for (Future<?> future : inFlight) {
+        try {
+          future.get();
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("delete task failed unexpectedly", e.getCause());
+        }
+      }
+    }
+
+    Optional<String> whyKeep(PodFacts facts, ReapedPod entry, Instant now) {
+      if (policy.excludedNamespaces().contains(facts.namespace())) {
+        return Optional.of("namespace " + facts.namespace() + " is excluded");
+      }
+      if (!policy.namespaces().isEmpty() && !policy.namespaces().contains(facts.namespace())) {
+        return Optional.of("namespace " + facts.namespace() + " is not selected");
+      }
+      if (labels.isPresent() && !labels.get().matches(facts.labels())) {
+        return Optional.of("labels do not match " + policy.labelSelector().get());
+      }
+      if (facts.terminating()) {
+        return Optional.of("already being deleted");
+      }
+      Optional<String> owner = facts.ownerOfKind(policy.keepOwnerKinds());
+      if (owner.isPresent()) {
+        return Optional.of(
+            "owned by " + owner.get() + " (kept owner kinds " + policy.keepOwnerKinds() + ")");
+      }
+      if (!policy.reasons().isEmpty()) {
+        List<String> reasons = facts.reasons(policy.includeInitContainers());
+        if (reasons.stream().noneMatch(policy.reasons()::contains)) {
+          return Optional.of("reasons " + reasons + " not in " + new TreeSet<>(policy.reasons()));
+        }
+      }
+      if (!policy.exitCodes().isEmpty()) {
+        List<Integer> codes = facts.exitCodes(policy.includeInitContainers());
+        if (codes.stream().noneMatch(policy.exitCodes()::contains)) {
+          return Optional.of(
+              "exit codes " + codes + " not in " + new TreeSet<>(policy.exitCodes()));
+        }
+      }
+      if (!policy.minAge().isZero()) {
+        if (entry.failedAt().isEmpty()) {
+          return Optional.of("failure time unknown");
+        }
+        Duration age = Duration.between(entry.failedAt().get(), now);
+        if (age.compareTo(policy.minAge()) < 0) {
+          return Optional.of(
+              "failed "
+                  + age.toMinutes()
+                  + "m ago, younger than "
+                  + policy.minAge().toMinutes()
+                  + "m");
+        }
+      }
+      return Optional.empty();
+    }
+
+    void delete(ReapedPod entry) {
+      String request = "DELETE /api/v1/namespaces/" + entry.namespace() + "/pods/" + entry.name();
+      try {
+        retrier.run(
+            () ->
+                TolerantJson.execute(
+                    api.deleteNamespacedPod(entry.name(), entry.namespace())
+                        .body(
+                            new V1DeleteOptions()
+                                .preconditions(new V1Preconditions().uid(entry.uid())))
+                        .buildCall(null),
+                    JsonObject.class),
+            (attempt, status) -> listener.retrying(request, attempt, status));
+        done(entry.withOutcome(ReapOutcome.DELETED, ""));
+      } catch (ApiException e) {
+        if (e.getCode() == 404) {
+          done(entry.withOutcome(ReapOutcome.ALREADY_GONE, "404 " + statusMessage(e)));
+        } else if (e.getCode() == 409) {
+          done(entry.withOutcome(ReapOutcome.CHANGED, "409 " + statusMessage(e)));
+        } else {
+          done(
+              entry.withOutcome(
+                  ReapOutcome.FAILED,
+                  (e.getCode() == 0 ? "" : e.getCode() + " ") + statusMessage(e)));
+        }
+      } catch (IOException e) {
+        done(entry.withOutcome(ReapOutcome.FAILED, "transport: " + e));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        done(entry.withOutcome(ReapOutcome.FAILED, "interrupted"));
+      }
+    }
+
+    void done(ReapedPod pod) {
+      results.add(pod);
+      listener.podDone(pod);
+    }
+  }
+
+  private static String statusMessage(ApiException e) {
+    String body = e.getResponseBody();
+    if (body != null && !body.isBlank()) {
+      try {
+        JsonObject status = JsonParser.parseString(body).getAsJsonObject();
+        if (status.has("message")) {
+          return status.get("message").getAsString();
+        }
+      } catch (RuntimeException ignored) {
+        return body;
+      }
+    }
+    return nullToEmpty(e.getMessage());
+  }
+
+  private static String nullToEmpty(String text) {
+    return text == null ? "" : text;
+  }
+}
