@@ -5,13 +5,15 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.opskit.cluster.internal.calico.CalicoPlanner;
 import dev.opskit.cluster.internal.calico.JsonCall;
+import dev.opskit.cluster.internal.calico.LocalJsonPatch;
 import dev.opskit.core.OpskitException;
 import dev.opskit.core.internal.OpskitStyle;
-import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.models.V1DaemonSet;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import org.immutables.value.Value;
@@ -109,8 +111,8 @@ public abstract class CalicoAutodetection {
    * Applies a plan made by {@link #plan()}, then observes again to verify.
    *
    * @throws CalicoOperatorManagedException when the operator manages Calico
-   * @throws ClusterRequestException when the API refuses the patch, for example because the
-   *     DaemonSet changed after the plan was made (plan again)
+   * @throws ClusterRequestException when the API refuses the update, with 409 when the DaemonSet
+   *     changed after the plan was made (plan again)
    * @throws IOException when the API cannot be reached
    */
   public CalicoAutodetectionResult apply(CalicoAutodetectionPlan plan) throws IOException {
@@ -127,13 +129,29 @@ public abstract class CalicoAutodetection {
           .build();
     }
     AppsV1Api api = new AppsV1Api(apiClient());
+    JsonObject current =
+        readDaemonSet(plan.namespace())
+            .orElseThrow(
+                () ->
+                    new OpskitException(
+                        "daemonset " + plan.namespace() + "/" + plan.daemonSet() + " vanished"));
+    JsonObject metadata = current.getAsJsonObject("metadata");
+    metadata.addProperty("resourceVersion", plan.resourceVersion());
+    try {
+      LocalJsonPatch.apply(current, plan.jsonPatch());
+    } catch (IllegalStateException e) {
+      throw new ClusterRequestException(
+          "PUT daemonset " + plan.namespace() + "/" + plan.daemonSet(),
+          409,
+          "the DaemonSet changed since the plan was made (" + e.getMessage() + "); plan again");
+    }
     JsonCall.execute(
         apiClient(),
         () ->
-            api.patchNamespacedDaemonSet(
-                    plan.daemonSet(), plan.namespace(), new V1Patch(plan.jsonPatch()))
+            api.replaceNamespacedDaemonSet(plan.daemonSet(), plan.namespace(), new V1DaemonSet())
                 .buildCall(null),
-        V1Patch.PATCH_FORMAT_JSON_PATCH);
+        null,
+        current.toString().getBytes(StandardCharsets.UTF_8));
     JsonObject after =
         readDaemonSet(plan.namespace())
             .orElseThrow(

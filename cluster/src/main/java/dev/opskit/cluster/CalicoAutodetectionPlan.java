@@ -8,9 +8,10 @@ import org.immutables.value.Value;
 /**
  * What {@link CalicoAutodetection#apply} would change on the calico-node DaemonSet, computed
  * without side effects: the environment changes, the JSON patch that makes them (guarded by {@code
- * test} operations on the resourceVersion and the variables' positions), warnings, and whether the
- * Tigera operator manages Calico, in which case the DaemonSet must not be edited and {@link
- * #installationPatch()} holds the change to make on the {@code Installation} instead.
+ * test} operations on the resourceVersion and the variables' positions, usable with {@code kubectl
+ * patch --type json}), warnings, and whether the Tigera operator manages Calico, in which case the
+ * DaemonSet must not be edited and {@link #installationPatch()} holds the change to make on the
+ * {@code Installation} instead.
  */
 @Value.Immutable
 @OpskitStyle
@@ -34,7 +35,11 @@ public abstract class CalicoAutodetectionPlan {
   /** The environment changes, IPv4 first. */
   public abstract List<CalicoEnvChange> changes();
 
-  /** The JSON patch (RFC 6902) {@code apply} sends; {@code []} when there is nothing to change. */
+  /**
+   * The change as a JSON patch (RFC 6902); {@code apply} applies it to the DaemonSet it reads and
+   * writes the result back under the plan's resourceVersion. {@code []} when there is nothing to
+   * change.
+   */
   public abstract String jsonPatch();
 
   /** Advice: unanchored interface regexes, an {@code IP} variable that disables autodetection. */

@@ -1,11 +1,13 @@
 package dev.opskit.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.opskit.cluster.internal.calico.CalicoPlanner;
+import dev.opskit.cluster.internal.calico.LocalJsonPatch;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -147,5 +149,40 @@ class CalicoPlannerTest {
     assertThat(plan.render())
         .contains("refused: the Tigera operator manages Calico")
         .contains("kubectl patch installation default --type merge -p '{\"spec\"");
+  }
+
+  @Test
+  void planPatchAppliesLocallyAndRefusesAMovedVariable() {
+    String env =
+        "[{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]";
+    CalicoAutodetectionPlan plan =
+        CalicoPlanner.plan(
+            json(daemonSet(env)),
+            "calico-node",
+            Optional.of(CalicoAutodetectionMethod.cidrs("198.18.0.0/15")),
+            Optional.of(CalicoAutodetectionMethod.firstFound()),
+            Optional.empty());
+    JsonObject target = json(daemonSet(env));
+    LocalJsonPatch.apply(target, plan.jsonPatch());
+    CalicoAutodetectionPlan after =
+        CalicoPlanner.plan(
+            target,
+            "calico-node",
+            Optional.of(CalicoAutodetectionMethod.cidrs("198.18.0.0/15")),
+            Optional.of(CalicoAutodetectionMethod.firstFound()),
+            Optional.empty());
+    assertThat(after.isEmpty()).isTrue();
+    assertThat(target.toString())
+        .contains(
+            "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"cidr=198.18.0.0/15\"},"
+                + "{\"name\":\"IP6_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]");
+
+    String moved =
+        "[{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"},"
+            + "{\"name\":\"IP\",\"value\":\"autodetect\"}]";
+    assertThatThrownBy(() -> LocalJsonPatch.apply(json(daemonSet(moved)), plan.jsonPatch()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("test failed at /spec/template/spec/containers/1/env/1/name");
   }
 }
