@@ -206,7 +206,7 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     long start = System.nanoTime();
-    ClientSession current = session();
+    ClientSession current = connected();
     ChannelExec channel;
     try {
       channel = open(current, line, stdout, stderr);
@@ -215,7 +215,7 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
         throw e;
       }
       LOG.debug("connection to {} was closed; connecting again", target, e);
-      current = session();
+      current = connected();
       channel = open(current, line, stdout, stderr);
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
@@ -377,6 +377,21 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       LOG.warn("interrupted while killing process group {} on {}", pid.getAsLong(), target);
+    }
+  }
+
+  /** {@link #session()}, with an interrupt while connecting reported as such. */
+  private ClientSession connected() throws IOException, InterruptedException {
+    try {
+      return session();
+    } catch (InterruptedIOException e) {
+      if (e instanceof SocketTimeoutException) {
+        throw e;
+      }
+      InterruptedException interrupted =
+          new InterruptedException("interrupted while connecting to " + target);
+      interrupted.initCause(e);
+      throw interrupted;
     }
   }
 

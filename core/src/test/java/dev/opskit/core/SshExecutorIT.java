@@ -308,7 +308,7 @@ class SshExecutorIT {
         try {
           assertThat(worker.get()).isEqualTo(50);
         } catch (Exception e) {
-          System.err.println("DEBUGLOG " + sshd.log());
+          System.err.println("sshd log:\n" + sshd.log());
           throw e;
         }
       }
