@@ -108,6 +108,10 @@ public final class Target {
           "HMARK",
           "TCPOPTSTRIP");
 
+  private static final Target ACCEPT = new Target(Kind.ACCEPT, List.of("-j", "ACCEPT"));
+  private static final Target DROP = new Target(Kind.DROP, List.of("-j", "DROP"));
+  private static final Target RETURN = new Target(Kind.RETURN, List.of("-j", "RETURN"));
+
   private final Kind kind;
   private final List<String> tokens;
 
@@ -118,17 +122,17 @@ public final class Target {
 
   /** {@code -j ACCEPT}. */
   public static Target accept() {
-    return new Target(Kind.ACCEPT, List.of("-j", "ACCEPT"));
+    return ACCEPT;
   }
 
   /** {@code -j DROP}. */
   public static Target drop() {
-    return new Target(Kind.DROP, List.of("-j", "DROP"));
+    return DROP;
   }
 
   /** {@code -j RETURN}: back to the calling chain (or the built-in chain's policy). */
   public static Target returnToCaller() {
-    return new Target(Kind.RETURN, List.of("-j", "RETURN"));
+    return RETURN;
   }
 
   /** {@code -j REJECT --reject-with icmp-port-unreachable} (IPv4). */

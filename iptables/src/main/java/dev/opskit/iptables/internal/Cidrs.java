@@ -18,6 +18,10 @@ public final class Cidrs {
    */
   public static String normalize(String text) {
     Objects.requireNonNull(text, "cidr");
+    String fast = normalizeIpv4(text);
+    if (fast != null) {
+      return fast;
+    }
     int slash = text.indexOf('/');
     String address = slash < 0 ? text : text.substring(0, slash);
     InetAddress parsed;
@@ -50,6 +54,70 @@ public final class Cidrs {
     } catch (java.net.UnknownHostException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Plain dotted-quad IPv4 with an optional prefix, without regex or allocation; else null. */
+  private static String normalizeIpv4(String text) {
+    int[] octets = new int[4];
+    int index = 0;
+    int value = -1;
+    int digits = 0;
+    int prefix = 32;
+    int i = 0;
+    int n = text.length();
+    for (; i < n; i++) {
+      char c = text.charAt(i);
+      if (c >= '0' && c <= '9') {
+        if (digits == 3 || (digits > 0 && value == 0)) {
+          return null;
+        }
+        value = (value < 0 ? 0 : value * 10) + (c - '0');
+        digits++;
+      } else if (c == '.' || c == '/') {
+        if (digits == 0 || value > 255 || index > 3) {
+          return null;
+        }
+        octets[index++] = value;
+        value = -1;
+        digits = 0;
+        if (c == '/') {
+          break;
+        }
+      } else {
+        return null;
+      }
+    }
+    if (i == n) {
+      if (digits == 0 || value > 255 || index != 3) {
+        return null;
+      }
+      octets[index++] = value;
+    } else {
+      if (index != 4) {
+        return null;
+      }
+      String length = text.substring(i + 1);
+      if (length.isEmpty() || length.length() > 2 || !length.chars().allMatch(Character::isDigit)) {
+        return null;
+      }
+      prefix = Integer.parseInt(length);
+      if (prefix > 32) {
+        return null;
+      }
+    }
+    long address =
+        ((long) octets[0] << 24) | ((long) octets[1] << 16) | ((long) octets[2] << 8) | octets[3];
+    long mask = prefix == 0 ? 0 : (0xffffffffL << (32 - prefix)) & 0xffffffffL;
+    address &= mask;
+    return ((address >> 24) & 0xff)
+        + "."
+        + ((address >> 16) & 0xff)
+        + "."
+        + ((address >> 8) & 0xff)
+        + "."
+        + (address & 0xff)
+        + "/"
+        + prefix;
   }
 
   /** The family of a (valid) address or CIDR. */

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 /** Parses iptables-save output into the typed model, keeping unknown parts as written. */
 public final class RuleSetParser {
   private static final Set<String> BASIC = Set.of("-s", "-d", "-i", "-o", "-p");
+  private static final Pattern V6_RULE = Pattern.compile(".* -[sd] [0-9a-fA-F:]*:[0-9a-fA-F:]*/.*");
   private static final Pattern COUNTERS = Pattern.compile("\\[[0-9]+:[0-9]+\\]");
 
   private RuleSetParser() {}
@@ -123,8 +124,8 @@ public final class RuleSetParser {
       }
     }
     for (String line : lines) {
-      if (line.startsWith("-A") && line.matches(".* -[sd] [0-9a-fA-F:]*:[0-9a-fA-F:]*/.*")) {
-        return IpFamily.IPV6;
+      if (line.startsWith("-A") && (line.contains(" -s ") || line.contains(" -d "))) {
+        return V6_RULE.matcher(line).matches() ? IpFamily.IPV6 : IpFamily.IPV4;
       }
     }
     return IpFamily.IPV4;
