@@ -218,6 +218,16 @@ public final class KubernetesApiFixture implements AutoCloseable {
         .map(json -> TolerantJson.parse(json, V1Pod.class));
   }
 
+  /**
+   * Sets a stored pod's {@code status.phase} in place (uid kept, resourceVersion bumped), standing
+   * in for the kubelet, for example to let a created pod become Running.
+   *
+   * @return true when the pod existed
+   */
+  public boolean setPodPhase(String namespace, String name, String phase) {
+    return dispatcher.setPhase("/api/v1/namespaces/" + namespace + "/pods/" + name, phase);
+  }
+
   /** True when the object exists. */
   public boolean exists(String objectPath) {
     return dispatcher.find(objectPath) != null;
