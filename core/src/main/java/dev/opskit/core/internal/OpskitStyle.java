@@ -8,7 +8,8 @@ import org.immutables.value.Value;
 
 /**
  * The one Immutables style of the SDK: generated {@code Immutable*} classes stay package-private,
- * users see {@code X.builder()} and {@code X.Builder} only. Not part of the public API.
+ * users see {@code X.builder()} and {@code X.Builder} only, and need no Immutables jar on their
+ * classpath. Not part of the public API.
  */
 @Target({ElementType.PACKAGE, ElementType.TYPE})
 @Retention(RetentionPolicy.CLASS)
@@ -17,5 +18,8 @@ import org.immutables.value.Value;
     overshadowImplementation = true,
     jdkOnly = true,
     defaults = @Value.Immutable(copy = false),
-    typeImmutable = "Immutable*")
+    typeImmutable = "Immutable*",
+    // Only a harmless entry: an empty list would allow every annotation found on the classpath,
+    // and generated @org.immutables.value.Generated makes compilers of users warn without it.
+    allowedClasspathAnnotations = {Override.class})
 public @interface OpskitStyle {}

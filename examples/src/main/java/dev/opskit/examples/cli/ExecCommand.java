@@ -2,10 +2,9 @@ package dev.opskit.examples.cli;
 
 import dev.opskit.core.Command;
 import dev.opskit.core.ExecResult;
-import dev.opskit.core.LocalExecutor;
-import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -17,12 +16,17 @@ import picocli.CommandLine.Spec;
 final class ExecCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
+  @Mixin HostOptions host;
+
   @Parameters(arity = "1..*", paramLabel = "ARG", description = "The program and its arguments.")
   List<String> argv;
 
   @Override
-  public Integer call() throws IOException, InterruptedException {
-    ExecResult result = LocalExecutor.create().execute(Command.of(argv));
+  public Integer call() throws Exception {
+    ExecResult result;
+    try (HostOptions.Session session = host.open()) {
+      result = session.executor.execute(Command.of(argv));
+    }
     System.out.write(result.stdout());
     System.out.flush();
     System.err.write(result.stderr());
