@@ -28,11 +28,16 @@ final class HostOptions {
   @Option(names = "--sudo", description = "Run host commands through sudo -n.")
   boolean sudo;
 
+  @Option(
+      names = "--netns",
+      paramLabel = "NAME",
+      description = "Run host commands inside this network namespace (ip netns exec).")
+  String netns;
+
   /** Opens the target; the caller closes the session. */
   Session open() {
     if ("local".equals(target)) {
-      CommandExecutor local = LocalExecutor.create();
-      return new Session(sudo ? local.withSudo() : local, null);
+      return new Session(decorate(LocalExecutor.create()), null);
     }
     SshExecutor.Builder builder = SshExecutor.builder(SshTarget.parse(target));
     if (identity != null) {
@@ -42,7 +47,12 @@ final class HostOptions {
       builder.knownHosts(knownHosts);
     }
     SshExecutor ssh = builder.build();
-    return new Session(sudo ? ssh.withSudo() : ssh, ssh);
+    return new Session(decorate(ssh), ssh);
+  }
+
+  private CommandExecutor decorate(CommandExecutor executor) {
+    CommandExecutor decorated = netns == null ? executor : executor.inNetworkNamespace(netns);
+    return sudo ? decorated.withSudo() : decorated;
   }
 
   /** An open target: its executor, and the connection to close, if any. */

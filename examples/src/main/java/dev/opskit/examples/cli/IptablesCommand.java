@@ -1,0 +1,193 @@
+package dev.opskit.examples.cli;
+
+import dev.opskit.iptables.IpFamily;
+import dev.opskit.iptables.IpsetSpec;
+import dev.opskit.iptables.IptablesApplier;
+import dev.opskit.iptables.IptablesApplyResult;
+import dev.opskit.iptables.IptablesPlan;
+import dev.opskit.iptables.IptablesRuleSet;
+import dev.opskit.iptables.NodePortAllowlist;
+import dev.opskit.iptables.PortRange;
+import dev.opskit.iptables.Table;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code opskit iptables ...}: NodePort allowlists that hold behind kube-proxy. */
+@Command(
+    name = "iptables",
+    description = "NodePort allowlists and opskit-owned iptables chains.",
+    subcommands = {
+      IptablesCommand.AllowNodePort.class,
+      IptablesCommand.RemoveNodePort.class,
+      IptablesCommand.Show.class
+    })
+final class IptablesCommand {
+
+  @Command(
+      name = "allow-nodeport",
+      description = "Let only the allowed sources reach NodePorts; drop everyone else.")
+  static final class AllowNodePort implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin HostOptions host;
+
+    @Option(names = "--name", required = true, description = "Allowlist name ([A-Za-z0-9_]).")
+    String name;
+
+    @Option(
+        names = "--port",
+        required = true,
+        split = ",",
+        paramLabel = "PORT",
+        description = "NodePort or range (30000-30100); comma-separated or repeated.")
+    List<String> ports;
+
+    @Option(
+        names = "--allow",
+        required = true,
+        paramLabel = "CIDR",
+        description = "Allowed source (IPv4 or IPv6 CIDR or address); repeat for more.")
+    List<String> allowed;
+
+    @Option(
+        names = "--protocol",
+        split = ",",
+        defaultValue = "tcp",
+        description = "tcp (default), udp, or both.")
+    List<String> protocols;
+
+    @Option(
+        names = "--mode",
+        defaultValue = "raw",
+        description = "raw (default: raw PREROUTING), conntrack, or input.")
+    String mode;
+
+    @Option(names = "--ipset", description = "Keep the addresses in an ipset (hash:net).")
+    boolean ipset;
+
+    @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      NodePortAllowlist.Builder builder =
+          NodePortAllowlist.builder()
+              .name(name)
+              .addAllAllowedCidrs(allowed)
+              .addAllProtocols(protocols)
+              .mode(mode(mode))
+              .useIpset(ipset);
+      ports.forEach(port -> builder.addPorts(PortRange.parse(port.replace('-', ':'))));
+      NodePortAllowlist allowlist = builder.build();
+      allowlist.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
+      try (HostOptions.Session session = host.open()) {
+        IptablesApplier applier = IptablesApplier.create(session.executor);
+        if (dryRun) {
+          for (IpFamily family : allowlist.families()) {
+            IptablesPlan plan = IptablesPlan.of(applier.observe(family), allowlist.ruleSet(family));
+            out.print(plan.render());
+            for (IpsetSpec set : allowlist.ipset(family).stream().toList()) {
+              out.printf(
+                  "ipset %s: %d entries, swapped in atomically%n",
+                  set.name(), set.entries().size());
+            }
+          }
+          out.println("dry run: nothing changed");
+          out.flush();
+          return 0;
+        }
+        IptablesApplyResult result = applier.apply(allowlist);
+        out.println(result.summary());
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "remove-nodeport",
+      description = "Delete an allowlist's chains, jumps and ipsets.")
+  static final class RemoveNodePort implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin HostOptions host;
+
+    @Option(names = "--name", required = true, description = "Allowlist name.")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      IptablesRuleSet.chainPrefix(name);
+      try (HostOptions.Session session = host.open()) {
+        IptablesApplyResult result = IptablesApplier.create(session.executor).remove(name);
+        out.println(result.summary());
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "show", description = "Print the opskit-owned chains and their jump rules.")
+  static final class Show implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin HostOptions host;
+
+    @Option(names = "--name", description = "Only this allowlist.")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      try (HostOptions.Session session = host.open()) {
+        IptablesApplier applier = IptablesApplier.create(session.executor);
+        for (IpFamily family : IpFamily.values()) {
+          IptablesRuleSet observed = applier.observe(family);
+          for (String owner : name != null ? Set.of(name) : owners(observed)) {
+            IptablesRuleSet owned = observed.ownedPart(owner);
+            if (!owned.tables().isEmpty()) {
+              out.printf("# %s, owner %s%n", family, owner);
+              out.print(owned.render());
+            }
+          }
+        }
+        out.flush();
+      }
+      return 0;
+    }
+
+    private static Set<String> owners(IptablesRuleSet observed) {
+      Set<String> owners = new TreeSet<>();
+      for (Table table : observed.tables()) {
+        table.chains().stream()
+            .map(chain -> chain.name())
+            .filter(chain -> chain.startsWith(IptablesRuleSet.CHAIN_PREFIX))
+            .map(chain -> chain.substring(IptablesRuleSet.CHAIN_PREFIX.length()).split("-")[0])
+            .filter(owner -> !owner.isEmpty())
+            .forEach(owners::add);
+      }
+      return owners;
+    }
+  }
+
+  static NodePortAllowlist.Mode mode(String text) {
+    switch (text.toLowerCase(Locale.ROOT)) {
+      case "raw":
+        return NodePortAllowlist.Mode.RAW_PREROUTING;
+      case "conntrack":
+        return NodePortAllowlist.Mode.CONNTRACK;
+      case "input":
+        return NodePortAllowlist.Mode.INPUT;
+      default:
+        throw new IllegalArgumentException("--mode '" + text + "' must be raw, conntrack or input");
+    }
+  }
+}

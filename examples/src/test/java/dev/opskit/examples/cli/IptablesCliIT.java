@@ -1,0 +1,131 @@
+package dev.opskit.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.opskit.core.test.Privileged;
+import dev.opskit.core.test.TestNetworks;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@Privileged(tools = {"ip", "iptables", "iptables-save"})
+class IptablesCliIT {
+  private TestNetworks net;
+  private String node;
+
+  @BeforeEach
+  void createNamespace() {
+    net = TestNetworks.create();
+    node = net.namespace("cli");
+  }
+
+  @AfterEach
+  void deleteNamespace() {
+    net.close();
+  }
+
+  @Test
+  void dryRunPrintsThePlanAndChangesNothing() {
+    CliRun run =
+        CliRun.of(
+            "iptables",
+            "allow-nodeport",
+            "--netns",
+            node,
+            "--name",
+            "web",
+            "--port",
+            "30001",
+            "--allow",
+            "198.18.1.0/24",
+            "--dry-run");
+
+    assertThat(run.exitCode).as(run.toString()).isZero();
+    assertThat(run.out).contains("create chain OPSKIT-web").contains("dry run: nothing changed");
+    assertThat(save()).doesNotContain("OPSKIT-web");
+  }
+
+  @Test
+  void allowShowAndRemoveANodePort() {
+    CliRun allow =
+        CliRun.of(
+            "iptables",
+            "allow-nodeport",
+            "--netns",
+            node,
+            "--name",
+            "web",
+            "--port",
+            "30001,30100-30110",
+            "--allow",
+            "198.18.1.0/24",
+            "--allow",
+            "198.18.2.7");
+    assertThat(allow.exitCode).as(allow.toString()).isZero();
+    assertThat(save())
+        .contains("-A PREROUTING -p tcp -m multiport --dports 30001,30100:30110")
+        .contains("-A OPSKIT-web -s 198.18.2.7/32 -j RETURN");
+
+    CliRun again =
+        CliRun.of(
+            "iptables",
+            "allow-nodeport",
+            "--netns",
+            node,
+            "--name",
+            "web",
+            "--port",
+            "30001,30100-30110",
+            "--allow",
+            "198.18.1.0/24",
+            "--allow",
+            "198.18.2.7");
+    assertThat(again.exitCode).isZero();
+    assertThat(again.out).containsIgnoringCase("no change");
+
+    CliRun show = CliRun.of("iptables", "show", "--netns", node);
+    assertThat(show.exitCode).isZero();
+    assertThat(show.out).contains("owner web").contains(":OPSKIT-web");
+
+    CliRun remove = CliRun.of("iptables", "remove-nodeport", "--netns", node, "--name", "web");
+    assertThat(remove.exitCode).as(remove.toString()).isZero();
+    assertThat(save()).doesNotContain("OPSKIT-web");
+  }
+
+  @Test
+  void badInputIsExitTwoNamingTheValue() {
+    CliRun run =
+        CliRun.of(
+            "iptables",
+            "allow-nodeport",
+            "--netns",
+            node,
+            "--name",
+            "web",
+            "--port",
+            "30001",
+            "--allow",
+            "198.18.1.0/33");
+    assertThat(run.exitCode).isEqualTo(2);
+    assertThat(run.err).contains("198.18.1.0/33").doesNotContain("Exception");
+
+    CliRun mode =
+        CliRun.of(
+            "iptables",
+            "allow-nodeport",
+            "--name",
+            "web",
+            "--port",
+            "30001",
+            "--allow",
+            "198.18.1.0/24",
+            "--mode",
+            "prerouting");
+    assertThat(mode.exitCode).isEqualTo(2);
+    assertThat(mode.err).contains("'prerouting'");
+  }
+
+  private String save() {
+    return net.exec(node, "iptables-save").stdoutUtf8();
+  }
+}
