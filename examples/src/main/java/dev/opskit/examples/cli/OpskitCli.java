@@ -14,7 +14,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "opskit 0.1.0-SNAPSHOT",
     description = "Kubernetes node and cluster chores, typed and testable.",
-    subcommands = {DemoCommand.class, ExecCommand.class, SysctlCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      ExecCommand.class,
+      IptablesCommand.class,
+      SysctlCommand.class
+    })
 public final class OpskitCli {
 
   /** Exit status for a failed operation. */
