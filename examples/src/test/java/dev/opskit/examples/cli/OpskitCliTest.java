@@ -12,8 +12,18 @@ class OpskitCliTest {
     assertThat(run.exitCode).as(run.toString()).isZero();
     assertThat(run.out)
         .contains("== core: commands are argv lists")
-        .contains("== core: a scripted executor")
-        .contains("timedOut=true");
+        .contains("timedOut=true")
+        .contains("== cluster: image inventory")
+        .contains("docker.io/library/nginx")
+        .contains("== cluster: PodReaper dry run")
+        .contains("== cluster: PodReaper real run")
+        .contains("web-7c9f8d6b5-ev1ct")
+        .contains("== cluster: Calico IP_AUTODETECTION_METHOD plan")
+        .contains("interface=eth0|en0|en2")
+        .contains("== iptables: NodePort 30001 allowlist")
+        .contains("-A OPSKIT-demo -s 192.168.1.100/32 -j RETURN")
+        .contains("== sysctl: this machine against the kubernetes-node profile")
+        .contains("fs.file-max");
   }
 
   @Test
