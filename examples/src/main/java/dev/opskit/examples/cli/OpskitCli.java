@@ -18,7 +18,10 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       ExecCommand.class,
       IptablesCommand.class,
-      SysctlCommand.class
+      SysctlCommand.class,
+      PodsCommand.class,
+      ImagesCommand.class,
+      CalicoCommand.class
     })
 public final class OpskitCli {
 

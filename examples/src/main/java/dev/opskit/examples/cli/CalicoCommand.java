@@ -1,0 +1,100 @@
+package dev.opskit.examples.cli;
+
+import dev.opskit.cluster.CalicoAutodetection;
+import dev.opskit.cluster.CalicoAutodetectionMethod;
+import dev.opskit.cluster.CalicoAutodetectionPlan;
+import dev.opskit.cluster.CalicoAutodetectionResult;
+import dev.opskit.cluster.CalicoOperatorManagedException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code opskit calico autodetect}: how calico-node picks each node's address. */
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "calico",
+    description = "Calico settings.",
+    subcommands = {CalicoCommand.Autodetect.class})
+final class CalicoCommand {
+  private CalicoCommand() {}
+
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "autodetect",
+      description = {
+        "Set IP_AUTODETECTION_METHOD and/or IP6_AUTODETECTION_METHOD on the calico-node",
+        "DaemonSet (refused when the Tigera operator manages Calico). METHOD is one of:",
+        "  first-found | kubernetes-internal-ip | can-reach=DEST",
+        "  interface=REGEX[,REGEX] | skip-interface=REGEX[,REGEX] | cidr=CIDR[,CIDR]",
+        "Interface regexes match anywhere in the name unless anchored: interface=eth0",
+        "also picks eth0.100 and veth0; write interface=^eth0$."
+      })
+  static final class Autodetect implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ClusterOptions cluster;
+
+    @Option(
+        names = "--method",
+        paramLabel = "METHOD",
+        description = "The IPv4 method (IP_AUTODETECTION_METHOD).")
+    String method;
+
+    @Option(
+        names = "--method-ipv6",
+        paramLabel = "METHOD",
+        description = "The IPv6 method (IP6_AUTODETECTION_METHOD).")
+    String methodIpv6;
+
+    @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() throws Exception {
+      if (method == null && methodIpv6 == null) {
+        throw new IllegalArgumentException("give --method METHOD, --method-ipv6 METHOD or both");
+      }
+      CalicoAutodetection.Builder builder = CalicoAutodetection.builder();
+      if (method != null) {
+        builder.ipv4(CalicoAutodetectionMethod.parse(method));
+      }
+      if (methodIpv6 != null) {
+        builder.ipv6(CalicoAutodetectionMethod.parse(methodIpv6));
+      }
+      builder.apiClient(cluster.connect().client);
+      CalicoAutodetection calico = builder.build();
+      PrintWriter out = spec.commandLine().getOut();
+      CalicoAutodetectionPlan plan = calico.plan();
+      out.print(plan.render());
+      if (dryRun) {
+        out.println("dry run: nothing changed");
+        out.flush();
+        return 0;
+      }
+      if (plan.operatorManaged()) {
+        out.flush();
+        CalicoOperatorManagedException refused =
+            new CalicoOperatorManagedException(
+                plan.operatorInstallation().orElseThrow(), plan.installationPatch().orElse("{}"));
+        spec.commandLine().getErr().println("opskit: " + refused.getMessage());
+        return OpskitCli.FAILED;
+      }
+      CalicoAutodetectionResult result = calico.apply(plan);
+      if (!result.changed()) {
+        out.println("already up to date: nothing written");
+      } else if (result.verified()) {
+        out.println("applied and verified (resourceVersion " + result.resourceVersion() + ")");
+      } else {
+        out.println("applied, but reading the DaemonSet back shows it differs; something else");
+        out.println("changed it (resourceVersion " + result.resourceVersion() + ")");
+        out.flush();
+        return OpskitCli.FAILED;
+      }
+      out.flush();
+      return 0;
+    }
+  }
+}
