@@ -3,13 +3,19 @@ package dev.opskit.cluster;
 import com.google.common.net.InetAddresses;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.opskit.cluster.internal.calico.JsonCall;
 import dev.opskit.cluster.internal.calico.YamlText;
 import dev.opskit.core.internal.OpskitStyle;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.immutables.value.Value;
 
@@ -82,6 +88,68 @@ public abstract class CalicoNodePortPolicy {
   @Value.Default
   public String selectorLabel() {
     return "opskit.dev/nodeport-allowlist";
+  }
+
+  /**
+   * Every node's {@code InternalIP} and {@code ExternalIP} addresses, read from the API (paged), in
+   * the shape {@link Builder#putAllNodes(Map)} takes, so each node gets its {@code HostEndpoint}.
+   *
+   * <pre>{@code
+   * CalicoNodePortPolicy.builder().putAllNodes(CalicoNodePortPolicy.nodeAddresses(client))…
+   * }</pre>
+   *
+   * @throws ClusterRequestException when the API answers with an error status
+   * @throws IOException when the API cannot be reached
+   */
+  public static Map<String, List<String>> nodeAddresses(ApiClient client) throws IOException {
+    CoreV1Api api = new CoreV1Api(client);
+    Map<String, List<String>> nodes = new TreeMap<>();
+    String token = null;
+    for (int page = 0; page < 100_000; page++) {
+      String next = token;
+      JsonObject list =
+          JsonCall.execute(
+              client, () -> api.listNode().limit(500)._continue(next).buildCall(null), null);
+      JsonElement items = list.get("items");
+      if (items != null && items.isJsonArray()) {
+        for (JsonElement item : items.getAsJsonArray()) {
+          addNode(item, nodes);
+        }
+      }
+      token = JsonCall.string(list, "metadata", "continue").filter(t -> !t.isEmpty()).orElse(null);
+      if (token == null || token.equals(next)) {
+        break;
+      }
+    }
+    return nodes;
+  }
+
+  private static void addNode(JsonElement item, Map<String, List<String>> nodes) {
+    if (!item.isJsonObject()) {
+      return;
+    }
+    JsonObject node = item.getAsJsonObject();
+    String name = JsonCall.string(node, "metadata", "name").orElse("");
+    List<String> addresses = new ArrayList<>();
+    JsonElement status = node.get("status");
+    JsonElement list =
+        status != null && status.isJsonObject() ? status.getAsJsonObject().get("addresses") : null;
+    if (list != null && list.isJsonArray()) {
+      for (JsonElement address : list.getAsJsonArray()) {
+        if (address.isJsonObject()) {
+          String type = JsonCall.string(address.getAsJsonObject(), "type").orElse("");
+          String value = JsonCall.string(address.getAsJsonObject(), "address").orElse("");
+          if ((type.equals("InternalIP") || type.equals("ExternalIP"))
+              && InetAddresses.isInetAddress(value)
+              && !addresses.contains(value)) {
+            addresses.add(value);
+          }
+        }
+      }
+    }
+    if (!name.isEmpty()) {
+      nodes.put(name, addresses);
+    }
   }
 
   /** The {@code GlobalNetworkPolicy} object. */
