@@ -2,6 +2,7 @@ package dev.opskit.cluster;
 
 import dev.opskit.core.internal.OpskitStyle;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.immutables.value.Value;
 
 /**
@@ -16,6 +17,9 @@ import org.immutables.value.Value;
 @Value.Immutable
 @OpskitStyle
 public abstract class ContainerImage {
+  private static final Pattern BARE_DIGEST =
+      Pattern.compile("[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+");
+
   ContainerImage() {}
 
   /** A builder for a row; namespace, pod, container, kind and image are required. */
@@ -80,9 +84,7 @@ public abstract class ContainerImage {
     }
     int scheme = id.indexOf("://");
     String bare = scheme >= 0 ? id.substring(scheme + 3) : id;
-    return bare.matches("[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
-        ? Optional.of(bare)
-        : Optional.empty();
+    return BARE_DIGEST.matcher(bare).matches() ? Optional.of(bare) : Optional.empty();
   }
 
   /** The image key views group by: the normalised reference, or the raw text when invalid. */
