@@ -2,8 +2,11 @@ package dev.opskit.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.opskit.cluster.ReapOutcome;
+import dev.opskit.cluster.ReapedPod;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -49,5 +52,33 @@ class ProgressBarTest {
             ProgressBar.render("pods", 3, 10),
             ProgressBar.render("pods", 10, 10));
     assertThat(text).endsWith("\r").doesNotContain("\n");
+  }
+
+  @Test
+  void reaperProgressShowsPodsDecidedOutOfPodsListed() {
+    StringWriter err = new StringWriter();
+    AtomicLong now = new AtomicLong();
+    try (ProgressBar bar = new ProgressBar(new PrintWriter(err), true, now::get)) {
+      PodsCommand.ReapProgress progress = new PodsCommand.ReapProgress(bar);
+      progress.pageListed(1, 2);
+      for (int i = 0; i < 2; i++) {
+        now.addAndGet(200_000_000L);
+        progress.podDone(
+            new ReapedPod(
+                "ns",
+                "pod-" + i,
+                "uid-" + i,
+                "node-a",
+                "Failed",
+                "Evicted",
+                Optional.empty(),
+                ReapOutcome.WOULD_DELETE,
+                ""));
+      }
+    }
+    assertThat(err.toString())
+        .contains(ProgressBar.render("pods (page 1)", 0, 2))
+        .contains(ProgressBar.render("pods", 1, 2))
+        .contains(ProgressBar.render("pods", 2, 2));
   }
 }
