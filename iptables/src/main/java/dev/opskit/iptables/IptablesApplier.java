@@ -4,6 +4,7 @@ import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import dev.opskit.iptables.internal.Cidrs;
+import dev.opskit.iptables.internal.RuleSetParser;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,17 +95,32 @@ public final class IptablesApplier {
    * @throws dev.opskit.core.CommandFailedException when the save command fails
    */
   public IptablesRuleSet observe(IpFamily family) throws IOException, InterruptedException {
+    return observe(family, Map.of());
+  }
+
+  /** Observes, taking rule lines that render a known desired rule as that rule (exact). */
+  private IptablesRuleSet observe(IpFamily family, Map<String, Rule> known)
+      throws IOException, InterruptedException {
     ExecResult saved = run(Command.of(program(family, "-save"))).requireSuccess();
-    return IptablesRuleSet.parse(family, saved.stdoutUtf8());
+    return RuleSetParser.parse(family, saved.stdoutUtf8(), known);
   }
 
   /** Observes the families and ipsets an apply would touch, for a later rollback. */
   public IptablesSnapshot snapshot(
       List<String> owners, Set<IpFamily> families, List<String> ipsetNames)
       throws IOException, InterruptedException {
+    return snapshot(owners, families, ipsetNames, Map.of());
+  }
+
+  private IptablesSnapshot snapshot(
+      List<String> owners,
+      Set<IpFamily> families,
+      List<String> ipsetNames,
+      Map<IpFamily, Map<String, Rule>> known)
+      throws IOException, InterruptedException {
     IptablesSnapshot.Builder snapshot = IptablesSnapshot.builder().addAllOwners(owners);
     for (IpFamily family : families) {
-      snapshot.putRuleSets(family, observe(family));
+      snapshot.putRuleSets(family, observe(family, known.getOrDefault(family, Map.of())));
     }
     for (String name : ipsetNames) {
       ExecResult saved = run(Command.of("ipset", "save", name));
@@ -267,7 +283,13 @@ public final class IptablesApplier {
     List<String> ipsetNames = new ArrayList<>();
     ipsets.forEach(s -> ipsetNames.add(s.name()));
     ipsetNames.addAll(ipsetsToDestroy);
-    IptablesSnapshot snapshot = snapshot(owners, families, ipsetNames);
+    Map<IpFamily, Map<String, Rule>> known = new EnumMap<>(IpFamily.class);
+    for (IpFamily family : families) {
+      known.put(
+          family,
+          RuleSetParser.knownLines(desired.stream().filter(s -> s.family() == family).toList()));
+    }
+    IptablesSnapshot snapshot = snapshot(owners, families, ipsetNames, known);
 
     StringBuilder ipsetInput = new StringBuilder();
     Set<String> live = ipsetNames.isEmpty() ? Set.of() : liveIpsets(ipsetNames.size());
@@ -329,18 +351,20 @@ public final class IptablesApplier {
           e.result,
           restored);
     }
-    verify(desired, plans, snapshot);
+    verify(desired, snapshot, known);
     return result.changed(true).addAllCommands(commands).build();
   }
 
   private void verify(
-      List<IptablesRuleSet> desired, List<IptablesPlan> plans, IptablesSnapshot snapshot)
+      List<IptablesRuleSet> desired,
+      IptablesSnapshot snapshot,
+      Map<IpFamily, Map<String, Rule>> known)
       throws IOException, InterruptedException {
     Map<IpFamily, IptablesRuleSet> now = new EnumMap<>(IpFamily.class);
     for (IptablesRuleSet set : desired) {
       IptablesRuleSet observed = now.get(set.family());
       if (observed == null) {
-        observed = observe(set.family());
+        observed = observe(set.family(), known.getOrDefault(set.family(), Map.of()));
         now.put(set.family(), observed);
       }
       IptablesPlan left = IptablesPlan.of(observed, set);

@@ -67,6 +67,7 @@ public abstract class Rule {
   }
 
   /** The rule specification (everything after {@code -A CHAIN}) as one line. */
+  @Value.Lazy
   public String spec() {
     return String.join(" ", tokens());
   }
@@ -103,12 +104,27 @@ public abstract class Rule {
                 + protocol().map(p -> "-p " + p).orElse("no protocol"));
       }
     }
+    if (isOrdered(matches())) {
+      return this;
+    }
     List<Match> ordered = new ArrayList<>(matches());
     ordered.sort(Comparator.comparingInt(m -> m.basicRank() < 0 ? 100 : m.basicRank()));
     if (!ordered.equals(matches())) {
       return builder().from(this).matches(ordered).build();
     }
     return this;
+  }
+
+  private static boolean isOrdered(List<Match> matches) {
+    int last = -1;
+    for (Match match : matches) {
+      int rank = match.basicRank() < 0 ? 100 : match.basicRank();
+      if (rank < last) {
+        return false;
+      }
+      last = rank;
+    }
+    return true;
   }
 
   /** Builds a {@link Rule}; {@code build()} validates it and orders basic matches first. */

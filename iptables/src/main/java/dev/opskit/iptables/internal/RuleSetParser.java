@@ -12,6 +12,7 @@ import dev.opskit.iptables.Table;
 import dev.opskit.iptables.Target;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,15 @@ public final class RuleSetParser {
 
   /** Parses {@code text}; {@code family} may be null to infer it. */
   public static IptablesRuleSet parse(IpFamily family, String text) {
+    return parse(family, text, Map.of());
+  }
+
+  /**
+   * Parses {@code text}, taking a rule line found in {@code known} (as made by {@link #knownLines})
+   * from there instead of parsing it again. Exact, because {@code known} holds only rules built
+   * from typed matches and targets, whose rendered line parses back to an equal rule.
+   */
+  public static IptablesRuleSet parse(IpFamily family, String text, Map<String, Rule> known) {
     String[] lines = text.split("\n", -1);
     IpFamily effective = family != null ? family : inferFamily(lines);
     List<Table> tables = new ArrayList<>();
@@ -85,20 +95,19 @@ public final class RuleSetParser {
             }
             body = body.substring(end + 1).strip();
           }
+          Rule hinted = known.isEmpty() ? null : known.get(body);
+          if (hinted != null) {
+            String name =
+                body.substring(3, body.indexOf(' ', 3) < 0 ? body.length() : body.indexOf(' ', 3));
+            chainFor(chains, table, name, number, line).addRules(hinted);
+            continue;
+          }
           List<String> tokens = Tokens.split(body);
           if (tokens.size() < 2 || !tokens.get(0).equals("-A")) {
             throw new IptablesParseException(number, line, "expected -A CHAIN RULE");
           }
-          String name = tokens.get(1);
-          Chain.Builder chain = chains.get(name);
-          if (chain == null) {
-            if (!Table.builtinChains(table).contains(name)) {
-              throw new IptablesParseException(number, line, "chain " + name + " not declared");
-            }
-            chain = Chain.builder().name(name);
-            chains.put(name, chain);
-          }
-          chain.addRules(parseRule(tokens.subList(2, tokens.size()), number, line));
+          chainFor(chains, table, tokens.get(1), number, line)
+              .addRules(parseRule(tokens.subList(2, tokens.size()), number, line));
         }
       } catch (IllegalArgumentException e) {
         throw new IptablesParseException(number, line, e.getMessage());
@@ -112,6 +121,48 @@ public final class RuleSetParser {
     } catch (IllegalArgumentException e) {
       throw new IptablesParseException(1, lines.length > 0 ? lines[0] : "", e.getMessage());
     }
+  }
+
+  private static Chain.Builder chainFor(
+      Map<String, Chain.Builder> chains, String table, String name, int number, String line) {
+    Chain.Builder chain = chains.get(name);
+    if (chain == null) {
+      if (!Table.builtinChains(table).contains(name)) {
+        throw new IptablesParseException(number, line, "chain " + name + " not declared");
+      }
+      chain = Chain.builder().name(name);
+      chains.put(name, chain);
+    }
+    return chain;
+  }
+
+  /**
+   * The {@code -A CHAIN SPEC} lines of the sets' rules that are built only from typed matches and
+   * targets, mapped to their rule: a save line equal to one of them parses to that very rule.
+   */
+  public static Map<String, Rule> knownLines(List<IptablesRuleSet> sets) {
+    Map<String, Rule> known = new HashMap<>();
+    for (IptablesRuleSet set : sets) {
+      for (Table table : set.tables()) {
+        for (Chain chain : table.chains()) {
+          for (Rule rule : chain.rules()) {
+            if (isTyped(rule)) {
+              known.put(RuleSetRenderer.ruleLine("-A", chain.name(), rule), rule);
+            }
+          }
+        }
+      }
+    }
+    return known;
+  }
+
+  private static boolean isTyped(Rule rule) {
+    for (Match match : rule.matches()) {
+      if (match.kind() == Match.Kind.OTHER) {
+        return false;
+      }
+    }
+    return rule.target().map(t -> t.kind() != Target.Kind.OTHER).orElse(true);
   }
 
   private static IpFamily inferFamily(String[] lines) {
