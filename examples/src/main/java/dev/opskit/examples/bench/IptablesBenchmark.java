@@ -18,26 +18,47 @@ import java.util.Locale;
  * rules; then the ipset-backed allowlist (opskit) against a raw {@code ipset restore}. Goals:
  * opskit within 1.25x of raw restore, 50x faster than the loop.
  *
- * <p>Run as root: {@code java -cp opskit.jar dev.opskit.examples.bench.IptablesBenchmark [count]}.
+ * <p>Raw restore and opskit apply run alternately, each in a fresh namespace, and the medians are
+ * compared, so that load on a shared machine hits both alike. Run as root: {@code java -cp
+ * opskit.jar dev.opskit.examples.bench.IptablesBenchmark [count [runs [--no-loop]]]}.
  */
 public final class IptablesBenchmark {
   private IptablesBenchmark() {}
 
-  /** Entry point; the optional argument is the number of CIDRs (10,000 by default). */
+  /**
+   * Entry point; the optional arguments are the number of CIDRs (10,000 by default), the number of
+   * timed runs of each way (5) and {@code --no-loop} to skip the slow loop of single commands.
+   */
   public static void main(String[] args) throws Exception {
     int count = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    boolean withLoop = !(args.length > 2 && args[2].equals("--no-loop"));
     List<String> cidrs = cidrs(count);
     NodePortAllowlist rules = allowlist(cidrs, false);
     NodePortAllowlist ipset = allowlist(cidrs, true);
     System.out.printf(Locale.ROOT, "allowlist of %,d CIDRs, raw PREROUTING, IPv4%n", count);
 
-    double raw = median(3, () -> rawRestore(rules));
     double cold = opskitApply(rules);
-    double opskit = median(3, () -> opskitApply(rules));
-    double noop = median(3, () -> opskitReapply(rules));
-    double loop = loop(rules);
-    double rawIpset = median(3, () -> rawIpsetRestore(ipset));
-    double opskitIpset = median(3, () -> opskitApply(ipset));
+    List<Double> raws = new ArrayList<>();
+    List<Double> applies = new ArrayList<>();
+    for (int i = 0; i < runs; i++) {
+      raws.add(rawRestore(rules));
+      applies.add(opskitApply(rules));
+    }
+    double raw = median(raws);
+    double opskit = median(applies);
+    double noop = median(runs, () -> opskitReapply(rules));
+    double loop = withLoop ? loop(rules) : Double.NaN;
+    List<Double> rawIpsets = new ArrayList<>();
+    List<Double> opskitIpsets = new ArrayList<>();
+    for (int i = 0; i < runs; i++) {
+      rawIpsets.add(rawIpsetRestore(ipset));
+      opskitIpsets.add(opskitApply(ipset));
+    }
+    double rawIpset = median(rawIpsets);
+    double opskitIpset = median(opskitIpsets);
+    System.out.printf(Locale.ROOT, "raw restore runs:   %s%n", rounded(raws));
+    System.out.printf(Locale.ROOT, "opskit apply runs:  %s%n", rounded(applies));
 
     System.out.printf(Locale.ROOT, "raw iptables-restore --noflush:     %8.1f ms%n", raw);
     System.out.printf(
@@ -47,11 +68,13 @@ public final class IptablesBenchmark {
         opskit / raw);
     System.out.printf(Locale.ROOT, "opskit apply, first in this JVM:    %8.1f ms%n", cold);
     System.out.printf(Locale.ROOT, "opskit re-apply (no-op):            %8.1f ms%n", noop);
-    System.out.printf(
-        Locale.ROOT,
-        "loop of iptables -A:                %8.1f ms  = opskit is %.0fx faster%n",
-        loop,
-        loop / opskit);
+    if (withLoop) {
+      System.out.printf(
+          Locale.ROOT,
+          "loop of iptables -A:                %8.1f ms  = opskit is %.0fx faster%n",
+          loop,
+          loop / opskit);
+    }
     System.out.printf(Locale.ROOT, "raw ipset restore + 2 rules:        %8.1f ms%n", rawIpset);
     System.out.printf(
         Locale.ROOT,
@@ -70,8 +93,17 @@ public final class IptablesBenchmark {
     for (int i = 0; i < runs; i++) {
       times.add(timed.run());
     }
-    times.sort(Double::compare);
-    return times.get(runs / 2);
+    return median(times);
+  }
+
+  private static double median(List<Double> times) {
+    List<Double> sorted = new ArrayList<>(times);
+    sorted.sort(Double::compare);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static List<Long> rounded(List<Double> times) {
+    return times.stream().map(Math::round).toList();
   }
 
   static List<String> cidrs(int count) {
