@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
  * realistic cluster; host parts only read.
  */
 @picocli.CommandLine.Command(
+    mixinStandardHelpOptions = true,
     name = "demo",
     description = "Show what opskit does, end to end, with no cluster, no root and no network.")
 final class DemoCommand implements Callable<Integer> {

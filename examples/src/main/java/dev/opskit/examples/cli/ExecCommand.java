@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code opskit exec -- CMD ARG...}: runs an argv and exits with its exit code. */
 @picocli.CommandLine.Command(
+    mixinStandardHelpOptions = true,
     name = "exec",
     description = "Run a command (argv, never a shell line) and pass its output through.")
 final class ExecCommand implements Callable<Integer> {

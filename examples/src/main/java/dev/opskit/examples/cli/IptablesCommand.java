@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code opskit iptables ...}: NodePort allowlists that hold behind kube-proxy. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "iptables",
     description = "NodePort allowlists and opskit-owned iptables chains.",
     subcommands = {
@@ -33,6 +34,7 @@ import picocli.CommandLine.Spec;
 final class IptablesCommand {
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "allow-nodeport",
       description = "Let only the allowed sources reach NodePorts; drop everyone else.")
   static final class AllowNodePort implements Callable<Integer> {
@@ -114,6 +116,7 @@ final class IptablesCommand {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "remove-nodeport",
       description = "Delete an allowlist's chains, jumps and ipsets.")
   static final class RemoveNodePort implements Callable<Integer> {
@@ -136,7 +139,10 @@ final class IptablesCommand {
     }
   }
 
-  @Command(name = "show", description = "Print the opskit-owned chains and their jump rules.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "show",
+      description = "Print the opskit-owned chains and their jump rules.")
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin HostOptions host;

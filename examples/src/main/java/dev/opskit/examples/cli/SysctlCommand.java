@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code opskit sysctl diff|apply}: kernel tunables as a profile, compared and applied. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "sysctl",
     description = "Compare or apply a sysctl profile.",
     subcommands = {SysctlCommand.Diff.class, SysctlCommand.Apply.class})
@@ -85,7 +86,10 @@ final class SysctlCommand {
     }
   }
 
-  @Command(name = "diff", description = "Show how this host differs from the profile.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "diff",
+      description = "Show how this host differs from the profile.")
   static final class Diff implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin HostOptions host;
@@ -108,7 +112,10 @@ final class SysctlCommand {
     }
   }
 
-  @Command(name = "apply", description = "Write the drop-in, load it and verify.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "apply",
+      description = "Write the drop-in, load it and verify.")
   static final class Apply implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin HostOptions host;

@@ -51,4 +51,19 @@ class OpskitCliTest {
     assertThat(run.exitCode).isEqualTo(1);
     assertThat(run.err).contains("opskit-no-such-program");
   }
+
+  @Test
+  void everyHostCommandHasHelp() {
+    assertThat(CliRun.of("sysctl", "apply", "--help").out).contains("--raise-only");
+    assertThat(CliRun.of("iptables", "allow-nodeport", "--help").out).contains("--ipset");
+    assertThat(CliRun.of("exec", "--help").out).contains("--target");
+    assertThat(CliRun.of("iptables", "show", "--help").exitCode).isZero();
+  }
+
+  @Test
+  void groupWithoutSubcommandIsUsageError() {
+    CliRun run = CliRun.of("sysctl");
+    assertThat(run.exitCode).isEqualTo(2);
+    assertThat(run.err).contains("diff").contains("apply");
+  }
 }
