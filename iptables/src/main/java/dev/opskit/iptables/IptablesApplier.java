@@ -4,11 +4,13 @@ import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import dev.opskit.iptables.internal.Cidrs;
+import dev.opskit.iptables.internal.ReadBatch;
 import dev.opskit.iptables.internal.RuleSetParser;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * observe ({@code iptables-save}), plan, apply (one {@code iptables-restore --noflush -w} per
  * changed table, naming only opskit-owned chains), verify (observe again; the plan must now be
  * empty). A second apply of the same set runs no state-changing command and says so.
+ *
+ * <p>Everything an apply reads before it changes anything (the SSH connection to protect, the
+ * backend, the ipsets, {@code iptables-save} per family) is read by one {@code sh -c} call, with
+ * every variable part passed as a positional argument, so an apply costs one call before its
+ * restores. The read-back after the restores can be turned off with {@link
+ * Builder#verifyAfterApply(boolean)}.
  *
  * <pre>{@code
  * IptablesApplier applier = IptablesApplier.create(executor);
@@ -50,6 +58,7 @@ public final class IptablesApplier {
   private final Duration commandTimeout;
   private final String protectedClient;
   private final int protectedPort;
+  private final boolean verifyAfterApply;
   private volatile IptablesBackend detected;
 
   private IptablesApplier(Builder builder) {
@@ -58,6 +67,7 @@ public final class IptablesApplier {
     this.commandTimeout = builder.commandTimeout;
     this.protectedClient = builder.protectedClient;
     this.protectedPort = builder.protectedPort;
+    this.verifyAfterApply = builder.verifyAfterApply;
   }
 
   /** An applier with backend detection and a 60-second timeout per command. */
@@ -86,7 +96,53 @@ public final class IptablesApplier {
 
   private String program(IpFamily family, String suffix) throws IOException, InterruptedException {
     backend();
+    return programName(family, suffix);
+  }
+
+  private String programName(IpFamily family, String suffix) {
     return fixedBackend == null ? family.command() + suffix : fixedBackend.program(family, suffix);
+  }
+
+  /**
+   * Runs the read-only steps in one call and returns each step's result by its argv. Detects the
+   * backend in the same call when it is not known yet.
+   */
+  private Map<List<String>, ExecResult> read(
+      boolean sshConnection,
+      boolean listIpsets,
+      Collection<IpFamily> families,
+      Collection<String> ipsetNames)
+      throws IOException, InterruptedException {
+    ReadBatch batch = ReadBatch.create();
+    if (sshConnection) {
+      batch.sshConnection();
+    }
+    boolean detect = fixedBackend == null && detected == null;
+    if (detect) {
+      batch.version("iptables");
+    }
+    if (listIpsets) {
+      batch.listIpsets();
+    }
+    families.forEach(f -> batch.save(programName(f, "-save")));
+    ipsetNames.forEach(batch::saveIpset);
+    if (batch.isEmpty()) {
+      return Map.of();
+    }
+    Map<List<String>, ExecResult> results = batch.results(run(batch.command()));
+    if (detect) {
+      ExecResult version = results.get(List.of("iptables", "--version")).requireSuccess();
+      detected = IptablesBackend.fromVersion(version.stdoutUtf8() + version.stderrUtf8());
+    }
+    return results;
+  }
+
+  private IptablesRuleSet saved(
+      Map<List<String>, ExecResult> read, IpFamily family, Map<String, Rule> known) {
+    ExecResult saved =
+        Objects.requireNonNull(read.get(List.of(programName(family, "-save"))), "save not read")
+            .requireSuccess();
+    return RuleSetParser.parse(family, saved.stdoutUtf8(), known);
   }
 
   /**
@@ -109,21 +165,23 @@ public final class IptablesApplier {
   public IptablesSnapshot snapshot(
       List<String> owners, Set<IpFamily> families, List<String> ipsetNames)
       throws IOException, InterruptedException {
-    return snapshot(owners, families, ipsetNames, Map.of());
+    return snapshot(
+        owners, families, ipsetNames, Map.of(), read(false, false, families, ipsetNames));
   }
 
   private IptablesSnapshot snapshot(
       List<String> owners,
       Set<IpFamily> families,
       List<String> ipsetNames,
-      Map<IpFamily, Map<String, Rule>> known)
-      throws IOException, InterruptedException {
+      Map<IpFamily, Map<String, Rule>> known,
+      Map<List<String>, ExecResult> read) {
     IptablesSnapshot.Builder snapshot = IptablesSnapshot.builder().addAllOwners(owners);
     for (IpFamily family : families) {
-      snapshot.putRuleSets(family, observe(family, known.getOrDefault(family, Map.of())));
+      snapshot.putRuleSets(family, saved(read, family, known.getOrDefault(family, Map.of())));
     }
     for (String name : ipsetNames) {
-      ExecResult saved = run(Command.of("ipset", "save", name));
+      ExecResult saved =
+          Objects.requireNonNull(read.get(List.of("ipset", "save", name)), "ipset not read");
       if (!saved.isSuccess()) {
         snapshot.addMissingIpsets(name);
         continue;
@@ -151,7 +209,7 @@ public final class IptablesApplier {
    */
   public IptablesApplyResult apply(List<IptablesRuleSet> desired)
       throws IOException, InterruptedException {
-    return applyAll(desired, List.of(), List.of(), List.of());
+    return applyAll(desired, List.of(), List.of(), List.of(), null);
   }
 
   /** Same as {@link #apply(List)}. */
@@ -179,7 +237,14 @@ public final class IptablesApplier {
    */
   public IptablesApplyResult apply(NodePortAllowlist allowlist)
       throws IOException, InterruptedException {
-    refuseSelfLockout(allowlist);
+    boolean readSshConnection = !allowlist.allowSelfLockout() && protectedClient == null;
+    List<String> ipsetNames =
+        allowlist.useIpset()
+            ? allowlist.ipsets().stream().map(IpsetSpec::name).toList()
+            : ipsetNames(allowlist);
+    Map<List<String>, ExecResult> read =
+        read(readSshConnection, true, allowlist.families(), ipsetNames);
+    refuseSelfLockout(allowlist, read.get(ReadBatch.SSH_CONNECTION));
     allowlist.warnings().forEach(w -> LOG.warn("allowlist {}: {}", allowlist.name(), w));
     List<IptablesRuleSet> sets = new ArrayList<>();
     for (IpFamily family : allowlist.families()) {
@@ -187,9 +252,9 @@ public final class IptablesApplier {
     }
     List<String> stale = new ArrayList<>();
     if (!allowlist.useIpset()) {
-      stale.addAll(existingIpsets(allowlist));
+      stale.addAll(existing(ipsetNames, read));
     }
-    return applyAll(sets, allowlist.ipsets(), stale, allowlist.warnings());
+    return applyAll(sets, allowlist.ipsets(), stale, allowlist.warnings(), read);
   }
 
   /** {@link #apply(NodePortAllowlist)} with a check and rollback, as in {@link #applyWithCheck}. */
@@ -207,20 +272,23 @@ public final class IptablesApplier {
             IptablesRuleSet.empty(IpFamily.IPV6, owner)),
         List.of(),
         List.of(),
-        List.of());
+        List.of(),
+        null);
   }
 
   /** Deletes the allowlist's chains, jumps and ipsets. */
   public IptablesApplyResult remove(NodePortAllowlist allowlist)
       throws IOException, InterruptedException {
-    List<String> sets = existingIpsets(allowlist);
+    List<String> names = ipsetNames(allowlist);
+    Map<List<String>, ExecResult> read = read(false, true, List.of(IpFamily.values()), names);
     return applyAll(
         List.of(
             IptablesRuleSet.empty(IpFamily.IPV4, allowlist.name()),
             IptablesRuleSet.empty(IpFamily.IPV6, allowlist.name())),
         List.of(),
-        sets,
-        List.of());
+        existing(names, read),
+        List.of(),
+        read);
   }
 
   /**
@@ -231,7 +299,11 @@ public final class IptablesApplier {
     List<String> commands = new ArrayList<>();
     StringBuilder recreate = new StringBuilder();
     StringBuilder destroy = new StringBuilder();
-    Set<String> live = liveIpsets(snapshot.ipsetEntries().size() + snapshot.missingIpsets().size());
+    boolean touchesIpsets =
+        !snapshot.ipsetEntries().isEmpty() || !snapshot.missingIpsets().isEmpty();
+    Map<List<String>, ExecResult> read =
+        read(false, touchesIpsets, snapshot.ruleSets().keySet(), List.of());
+    Set<String> live = liveIpsets(read);
     for (Map.Entry<String, List<String>> set : snapshot.ipsetEntries().entrySet()) {
       IpsetSpec spec =
           IpsetSpec.of(set.getKey(), snapshot.ipsetFamilies().get(set.getKey()), set.getValue());
@@ -249,7 +321,7 @@ public final class IptablesApplier {
       restoreIpsets(recreate.toString(), commands);
     }
     for (Map.Entry<IpFamily, IptablesRuleSet> entry : snapshot.ruleSets().entrySet()) {
-      IptablesRuleSet current = observe(entry.getKey());
+      IptablesRuleSet current = saved(read, entry.getKey(), Map.of());
       for (String owner : snapshot.owners()) {
         IptablesPlan plan = IptablesPlan.of(current, entry.getValue().ownedPart(owner));
         for (Map.Entry<String, String> input : plan.restoreInputs().entrySet()) {
@@ -267,7 +339,8 @@ public final class IptablesApplier {
       List<IptablesRuleSet> desired,
       List<IpsetSpec> ipsets,
       List<String> ipsetsToDestroy,
-      List<String> warnings)
+      List<String> warnings,
+      Map<List<String>, ExecResult> alreadyRead)
       throws IOException, InterruptedException {
     List<String> owners = new ArrayList<>();
     Set<IpFamily> families = new LinkedHashSet<>();
@@ -289,10 +362,12 @@ public final class IptablesApplier {
           family,
           RuleSetParser.knownLines(desired.stream().filter(s -> s.family() == family).toList()));
     }
-    IptablesSnapshot snapshot = snapshot(owners, families, ipsetNames, known);
+    Map<List<String>, ExecResult> read =
+        alreadyRead != null ? alreadyRead : read(false, false, families, List.of());
+    IptablesSnapshot snapshot = snapshot(owners, families, ipsetNames, known, read);
 
     StringBuilder ipsetInput = new StringBuilder();
-    Set<String> live = ipsetNames.isEmpty() ? Set.of() : liveIpsets(ipsetNames.size());
+    Set<String> live = liveIpsets(read);
     for (IpsetSpec spec : ipsets) {
       List<String> current = snapshot.ipsetEntries().get(spec.name());
       if (current != null
@@ -325,7 +400,8 @@ public final class IptablesApplier {
             && ipsetInput.length() == 0
             && destroyInput.length() == 0;
     if (nothing) {
-      return result.changed(false).build();
+      // the state just read equals the desired one: verified by that observation
+      return result.changed(false).verified(true).build();
     }
     List<String> commands = new ArrayList<>();
     try {
@@ -351,8 +427,10 @@ public final class IptablesApplier {
           e.result,
           restored);
     }
-    verify(desired, snapshot, known);
-    return result.changed(true).addAllCommands(commands).build();
+    if (verifyAfterApply) {
+      verify(desired, snapshot, known);
+    }
+    return result.changed(true).verified(verifyAfterApply).addAllCommands(commands).build();
   }
 
   private void verify(
@@ -360,11 +438,12 @@ public final class IptablesApplier {
       IptablesSnapshot snapshot,
       Map<IpFamily, Map<String, Rule>> known)
       throws IOException, InterruptedException {
+    Map<List<String>, ExecResult> read = read(false, false, known.keySet(), List.of());
     Map<IpFamily, IptablesRuleSet> now = new EnumMap<>(IpFamily.class);
     for (IptablesRuleSet set : desired) {
       IptablesRuleSet observed = now.get(set.family());
       if (observed == null) {
-        observed = observe(set.family(), known.getOrDefault(set.family(), Map.of()));
+        observed = saved(read, set.family(), known.getOrDefault(set.family(), Map.of()));
         now.put(set.family(), observed);
       }
       IptablesPlan left = IptablesPlan.of(observed, set);
@@ -433,15 +512,17 @@ public final class IptablesApplier {
     }
   }
 
-  private void refuseSelfLockout(NodePortAllowlist allowlist)
-      throws IOException, InterruptedException {
+  /** Refuses the allowlist when it blocks the protected connection or {@code env}'s one. */
+  private void refuseSelfLockout(NodePortAllowlist allowlist, ExecResult env) {
     if (allowlist.allowSelfLockout()) {
       return;
     }
     String client = protectedClient;
     int port = protectedPort;
     if (client == null) {
-      ExecResult env = run(Command.of("printenv", "SSH_CONNECTION"));
+      if (env == null) {
+        return;
+      }
       String[] parts = env.stdoutUtf8().strip().split("\\s+");
       if (!env.isSuccess() || parts.length != 4) {
         return;
@@ -458,33 +539,28 @@ public final class IptablesApplier {
     }
   }
 
-  /**
-   * The allowlist's ipsets that exist on the host. A host without the ipset program has none: a
-   * missing program shows as a non-zero exit (over SSH) or an IOException (locally), and a real
-   * transport failure resurfaces at the next iptables command anyway.
-   */
-  private List<String> existingIpsets(NodePortAllowlist allowlist) throws InterruptedException {
-    Set<String> live;
-    try {
-      live = liveIpsets(1);
-    } catch (IOException e) {
-      return List.of();
-    }
+  /** The names the allowlist's ipsets have or would have, in both families. */
+  private static List<String> ipsetNames(NodePortAllowlist allowlist) {
     List<String> names = new ArrayList<>();
     for (IpFamily family : IpFamily.values()) {
-      if (live.contains(allowlist.ipsetName(family))) {
-        names.add(allowlist.ipsetName(family));
-      }
+      names.add(allowlist.ipsetName(family));
     }
     return names;
   }
 
-  private Set<String> liveIpsets(int wanted) throws IOException, InterruptedException {
-    if (wanted == 0) {
-      return Set.of();
-    }
-    ExecResult list = run(Command.of("ipset", "list", "-n"));
-    if (!list.isSuccess()) {
+  /** Those of {@code names} that exist on the host, as listed by {@code read}. */
+  private static List<String> existing(List<String> names, Map<List<String>, ExecResult> read) {
+    Set<String> live = liveIpsets(read);
+    return names.stream().filter(live::contains).toList();
+  }
+
+  /**
+   * The host's ipsets, when {@code read} listed them. A host without the ipset program has none:
+   * the missing program shows as a non-zero exit of its step.
+   */
+  private static Set<String> liveIpsets(Map<List<String>, ExecResult> read) {
+    ExecResult list = read.get(ReadBatch.LIST_IPSETS);
+    if (list == null || !list.isSuccess()) {
       return Set.of();
     }
     return new LinkedHashSet<>(list.stdoutUtf8().lines().map(String::strip).toList());
@@ -533,6 +609,7 @@ public final class IptablesApplier {
     private Duration commandTimeout = Duration.ofSeconds(60);
     private String protectedClient;
     private int protectedPort;
+    private boolean verifyAfterApply = true;
 
     private Builder(CommandExecutor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
@@ -562,6 +639,29 @@ public final class IptablesApplier {
       PortRange.of(serverPort);
       this.protectedClient = clientAddress;
       this.protectedPort = serverPort;
+      return this;
+    }
+
+    /**
+     * Whether an apply that changed something reads the rules back ({@code iptables-save}) and
+     * checks that the plan from them to the desired set is empty; true by default.
+     *
+     * <p>Turn it off for large lists applied often (thousands of CIDRs refreshed by a controller),
+     * where the read-back costs about as much as the restore itself: each table's {@code
+     * iptables-restore} is atomic and its exit status says whether the kernel took the whole input,
+     * so the apply then trusts it. What you lose: a change made by someone else between the restore
+     * and the read-back, or a rule the kernel stores differently from how it was written, is no
+     * longer noticed (and rolled back) by this apply; the result says {@link
+     * IptablesApplyResult#verified()} false. The snapshot and the rollback of a failed restore or a
+     * failed check work as before, and a no-op re-apply is still detected from the state read
+     * before applying, so the next apply notices any difference.
+     *
+     * <pre>{@code
+     * IptablesApplier fast = IptablesApplier.builder(executor).verifyAfterApply(false).build();
+     * }</pre>
+     */
+    public Builder verifyAfterApply(boolean verify) {
+      this.verifyAfterApply = verify;
       return this;
     }
 

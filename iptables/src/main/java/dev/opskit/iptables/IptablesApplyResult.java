@@ -8,7 +8,8 @@ import org.immutables.value.Value;
 /**
  * What an apply did: whether anything changed (an idempotent re-apply says {@code false} and ran no
  * state-changing command), the plans, the state-changing commands it ran, the snapshot taken
- * before, and whether a failed check rolled the change back.
+ * before, whether the rules were read back and matched, and whether a failed check rolled the
+ * change back.
  */
 @Value.Immutable
 @OpskitStyle
@@ -32,6 +33,16 @@ public abstract class IptablesApplyResult {
   /** The state before the apply, for {@link IptablesApplier#rollback(IptablesSnapshot)}. */
   public abstract IptablesSnapshot snapshot();
 
+  /**
+   * True when the host was seen to hold the desired rules: read back after the restores, or, for a
+   * no-op, read before. False when the applier was built with {@code verifyAfterApply(false)} and
+   * changed something: the restores succeeded (each atomic per table) but were not read back.
+   */
+  @Value.Default
+  public boolean verified() {
+    return true;
+  }
+
   /** True when a failed or timed-out check made the applier restore the snapshot. */
   @Value.Default
   public boolean rolledBack() {
@@ -53,7 +64,12 @@ public abstract class IptablesApplyResult {
       return "already up to date: no changes";
     }
     long changes = plans().stream().mapToLong(p -> p.changes().size()).sum();
-    return "applied " + changes + " rule change(s) with " + commands().size() + " command(s)";
+    return "applied "
+        + changes
+        + " rule change(s) with "
+        + commands().size()
+        + " command(s)"
+        + (verified() ? "" : ", not read back (verification off)");
   }
 
   /** Builds an {@link IptablesApplyResult}. */

@@ -164,6 +164,33 @@ class IptablesApplierIT {
   }
 
   @Test
+  void withoutVerificationTheKernelHoldsTheSameRulesAndReapplyIsStillANoOp() throws Exception {
+    IptablesApplier unverified = IptablesApplier.builder(executor).verifyAfterApply(false).build();
+    for (NodePortAllowlist.Mode mode : NodePortAllowlist.Mode.values()) {
+      NodePortAllowlist list = allowlist(mode, "198.18.1.0/24", "198.19.0.7", "fd00:198:18::/64");
+      IptablesApplyResult fast = unverified.apply(list);
+      assertThat(fast.changed()).as(mode.name()).isTrue();
+      assertThat(fast.verified()).as(mode.name()).isFalse();
+      String v4 = state("iptables-save");
+      String v6 = state("ip6tables-save");
+      applier.remove(list);
+
+      IptablesApplyResult checked = applier.apply(list);
+      assertThat(checked.verified()).as(mode.name()).isTrue();
+      assertThat(state("iptables-save")).as(mode.name()).isEqualTo(v4);
+      assertThat(state("ip6tables-save")).as(mode.name()).isEqualTo(v6);
+
+      IptablesApplyResult again = unverified.apply(list);
+      assertThat(again.changed()).as(mode.name()).isFalse();
+      assertThat(again.commands()).isEmpty();
+      assertThat(again.summary()).contains("no changes");
+      assertThat(state("iptables-save")).isEqualTo(v4);
+      assertThat(state("ip6tables-save")).isEqualTo(v6);
+      applier.remove(list);
+    }
+  }
+
+  @Test
   void removalRestoresThePreviousStateAndForeignRulesAreUntouched() throws Exception {
     String v4Before = state("iptables-save");
     String v6Before = state("ip6tables-save");

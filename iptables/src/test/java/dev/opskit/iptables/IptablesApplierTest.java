@@ -3,8 +3,11 @@ package dev.opskit.iptables;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.opskit.core.ExecResult;
 import dev.opskit.core.FakeCommandExecutor;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class IptablesApplierTest {
@@ -21,20 +24,139 @@ class IptablesApplierTest {
         .build();
   }
 
+  /**
+   * A host whose programs print an empty raw table (and {@code SSH_CONNECTION}, when given), read
+   * through the applier's batched read; restores succeed but change nothing.
+   */
   private static FakeCommandExecutor host(String sshConnection) {
-    FakeCommandExecutor fake = FakeCommandExecutor.create();
-    fake.onArgv("iptables", "--version").replyStdout("iptables v1.8.9 (nf_tables)\n");
+    FakeCommandExecutor programs = FakeCommandExecutor.create();
+    programs.onArgv("iptables", "--version").replyStdout("iptables v1.8.9 (nf_tables)\n");
     if (sshConnection == null) {
-      fake.onArgv("printenv", "SSH_CONNECTION").replyExit(1);
+      programs.onArgv("printenv", "SSH_CONNECTION").replyExit(1);
     } else {
-      fake.onArgv("printenv", "SSH_CONNECTION").replyStdout(sshConnection + "\n");
+      programs.onArgv("printenv", "SSH_CONNECTION").replyStdout(sshConnection + "\n");
     }
-    fake.onArgv("ipset", "list", "-n").replyStdout("");
-    fake.onArgv("iptables-save").replyStdout(EMPTY_RAW);
-    fake.onArgv("ip6tables-save").replyStdout(EMPTY_RAW);
+    programs.onArgv("ipset", "list", "-n").replyStdout("");
+    programs.onArgvStartingWith("ipset", "save").replyExit(1, "", "The set does not exist\n");
+    programs.onArgv("iptables-save").replyStdout(EMPTY_RAW);
+    programs.onArgv("ip6tables-save").replyStdout(EMPTY_RAW);
+    FakeCommandExecutor fake = FakeCommandExecutor.create();
+    BatchShell.install(fake, programs);
     fake.onArgvStartingWith("iptables-restore").replyExit(0);
     fake.onArgvStartingWith("ip6tables-restore").replyExit(0);
     return fake;
+  }
+
+  /** A raw PREROUTING allowlist for IPv4 only. */
+  private static NodePortAllowlist webAllowlist() {
+    return NodePortAllowlist.builder()
+        .name("web")
+        .addPorts(PortRange.of(30001))
+        .addAllowedCidrs("198.18.1.0/24", "198.18.2.7/32")
+        .ipv6(false)
+        .build();
+  }
+
+  /**
+   * An IPv4 host that really keeps state: {@code iptables-save} prints the empty raw table until a
+   * restore succeeds, then the table holding {@code applied}'s rules.
+   */
+  private static FakeCommandExecutor statefulHost(IptablesRuleSet applied, int restoreExit) {
+    String after =
+        applied
+            .render()
+            .replace("*raw\n", "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+    AtomicReference<String> state = new AtomicReference<>(EMPTY_RAW);
+    FakeCommandExecutor programs = FakeCommandExecutor.create();
+    programs.onArgv("iptables", "--version").replyStdout("iptables v1.8.9 (nf_tables)\n");
+    programs.onArgv("printenv", "SSH_CONNECTION").replyExit(1);
+    programs.onArgv("ipset", "list", "-n").replyStdout("");
+    programs.onArgvStartingWith("ipset", "save").replyExit(1, "", "The set does not exist\n");
+    programs
+        .onArgv("iptables-save")
+        .reply(c -> ExecResult.of(c, 0, state.get(), "", Duration.ZERO));
+    FakeCommandExecutor fake = FakeCommandExecutor.create();
+    BatchShell.install(fake, programs);
+    fake.onArgvStartingWith("iptables-restore")
+        .reply(
+            c -> {
+              if (restoreExit == 0) {
+                state.set(after);
+              }
+              return ExecResult.of(
+                  c, restoreExit, "", restoreExit == 0 ? "" : "bad rule\n", Duration.ZERO);
+            });
+    return fake;
+  }
+
+  private static List<String> programs(List<List<String>> argvs) {
+    return argvs.stream().map(a -> BatchShell.isBatch(a) ? "batch" : a.get(0)).toList();
+  }
+
+  @Test
+  void readsEverythingBeforeTheRestoreInOneBatchedCall() throws Exception {
+    FakeCommandExecutor fake = host("198.18.1.9 51234 198.18.0.1 22");
+    assertThatThrownBy(() -> IptablesApplier.create(fake).apply(sshAllowlist(false)))
+        .isInstanceOf(IptablesApplyException.class);
+    List<String> first = fake.argvs().get(0);
+    assertThat(BatchShell.steps(first))
+        .containsExactly(
+            List.of("printenv", "SSH_CONNECTION"),
+            List.of("iptables", "--version"),
+            List.of("ipset", "list", "-n"),
+            List.of("iptables-save"),
+            List.of("ip6tables-save"),
+            List.of("ipset", "save", "opskit-ssh-v4"),
+            List.of("ipset", "save", "opskit-ssh-v6"));
+    // the script is constant: names, programs and the frame marker are positional arguments
+    assertThat(first.get(2)).doesNotContain("opskit-ssh", "iptables-save", first.get(4));
+    assertThat(first.get(3)).isEqualTo("sh");
+    assertThat(programs(fake.argvs()).subList(0, 3))
+        .containsExactly("batch", "iptables-restore", "ip6tables-restore");
+  }
+
+  @Test
+  void verificationReadsTheRulesBackOnceAfterTheRestore() throws Exception {
+    NodePortAllowlist list = webAllowlist();
+    FakeCommandExecutor fake = statefulHost(list.ruleSet(IpFamily.IPV4), 0);
+    IptablesApplyResult result = IptablesApplier.create(fake).apply(list);
+    assertThat(result.changed()).isTrue();
+    assertThat(result.verified()).isTrue();
+    assertThat(programs(fake.argvs())).containsExactly("batch", "iptables-restore", "batch");
+    assertThat(BatchShell.steps(fake.argvs().get(2))).containsExactly(List.of("iptables-save"));
+  }
+
+  @Test
+  void withoutVerificationNothingRunsAfterTheRestore() throws Exception {
+    NodePortAllowlist list = webAllowlist();
+    FakeCommandExecutor fake = statefulHost(list.ruleSet(IpFamily.IPV4), 0);
+    IptablesApplier applier = IptablesApplier.builder(fake).verifyAfterApply(false).build();
+    IptablesApplyResult result = applier.apply(list);
+    assertThat(result.changed()).isTrue();
+    assertThat(result.verified()).isFalse();
+    assertThat(result.summary()).contains("not read back");
+    assertThat(result.commands()).containsExactly("iptables-restore --noflush -w");
+    assertThat(programs(fake.argvs())).containsExactly("batch", "iptables-restore");
+
+    fake.clearCommands();
+    IptablesApplyResult again = applier.apply(list);
+    assertThat(again.changed()).isFalse();
+    assertThat(again.verified()).isTrue();
+    assertThat(again.commands()).isEmpty();
+    assertThat(programs(fake.argvs())).containsExactly("batch");
+  }
+
+  @Test
+  void withoutVerificationAFailedRestoreStillRollsBack() {
+    NodePortAllowlist list = webAllowlist();
+    FakeCommandExecutor fake = statefulHost(list.ruleSet(IpFamily.IPV4), 2);
+    IptablesApplier applier = IptablesApplier.builder(fake).verifyAfterApply(false).build();
+    assertThatThrownBy(() -> applier.apply(list))
+        .isInstanceOfSatisfying(
+            IptablesApplyException.class,
+            e -> assertThat(e.getMessage()).contains("bad rule", "previous state restored"));
+    // the rollback reads the state again and finds nothing of its owner left to undo
+    assertThat(programs(fake.argvs())).containsExactly("batch", "iptables-restore", "batch");
   }
 
   @Test
