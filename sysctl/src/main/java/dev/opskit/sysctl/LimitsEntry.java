@@ -170,7 +170,14 @@ public abstract class LimitsEntry {
               + item().token()
               + " must be an integer, unlimited, infinity or -1");
     }
-    long number = Long.parseLong(value);
+    long number;
+    try {
+      number = Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "limit value " + value + " for " + item().token() + " must be at most " + Long.MAX_VALUE,
+          e);
+    }
     if (signed && (number < -20 || number > 19)) {
       throw new IllegalArgumentException(
           "limit " + item().token() + " must be between -20 and 19, was " + value);

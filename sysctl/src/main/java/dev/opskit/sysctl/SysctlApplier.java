@@ -60,14 +60,7 @@ public final class SysctlApplier {
    */
   public SysctlApplier withDropInDirectory(String directory) {
     Objects.requireNonNull(directory, "directory");
-    if (!directory.startsWith("/")) {
-      throw new IllegalArgumentException(
-          "drop-in directory " + Values.quote(directory) + " must be an absolute path");
-    }
-    if (directory.indexOf('\n') >= 0 || directory.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException(
-          "drop-in directory " + Values.quote(directory) + " must not hold line breaks or NUL");
-    }
+    Values.absoluteDirectory("drop-in directory", directory);
     return new SysctlApplier(executor, directory);
   }
 

@@ -34,11 +34,13 @@ public final class Scripts {
   /**
    * Writes standard input to $1/$2 atomically: a temp file in the same folder (a dot name not
    * ending in .conf, so no loader ever reads it), mode 0644, flushed, then renamed over the target.
-   * On any failure the temp file is removed and the target is untouched.
+   * On any failure the temp file is removed and the target is untouched. With a third argument
+   * {@code mkdir}, the folder is created first (mode 0755) when missing.
    */
   static final String WRITE_ATOMIC =
       "set -eu\n"
           + "dir=$1; name=$2\n"
+          + "if [ \"${3:-}\" = mkdir ]; then mkdir -p -m 0755 -- \"$dir\"; fi\n"
           + "if [ -d \"$dir/$name\" ]; then echo \"$dir/$name is a directory\" >&2; exit 2; fi\n"
           + "tmp=$(mktemp \"$dir/.$name.XXXXXX\")\n"
           + "trap 'rm -f -- \"$tmp\"' EXIT\n"
@@ -65,7 +67,117 @@ public final class Scripts {
           + "  printf '%s\\000' /etc/sysctl.conf; cat -- /etc/sysctl.conf || exit 3; printf '\\000'\n"
           + "fi\n";
 
+  /**
+   * Reads the files given as arguments after the first, then prints the first ({@code
+   * /proc/sys/fs/nr_open}) and the shell's soft and hard open-file limits. Output is NUL-separated
+   * records of a tag and a body: F (regular file, body is its content), X (absent) or D (exists,
+   * not a regular file) per file; then three L records (body empty when unreadable).
+   */
+  static final String READ_FILES =
+      "nr=$1; shift\n"
+          + "for f do\n"
+          + "  if [ -f \"$f\" ]; then printf 'F\\000'; cat -- \"$f\" || exit 3; printf '\\000'\n"
+          + "  elif [ -e \"$f\" ] || [ -L \"$f\" ]; then printf 'D\\000\\000'\n"
+          + "  else printf 'X\\000\\000'; fi\n"
+          + "done\n"
+          + "v=$(cat -- \"$nr\" 2>/dev/null) || v=; printf 'L\\000%s\\000' \"$v\"\n"
+          + "v=$(ulimit -Sn 2>/dev/null) || v=; printf 'L\\000%s\\000' \"$v\"\n"
+          + "v=$(ulimit -Hn 2>/dev/null) || v=; printf 'L\\000%s\\000' \"$v\"\n";
+
+  /** What {@link #readFiles(List)} found at one path. */
+  public enum FileState {
+    /** A regular file (or a link to one). */
+    FILE,
+    /** Nothing there. */
+    ABSENT,
+    /** Something that is not a regular file: a folder, a device, a dangling link. */
+    NOT_A_FILE
+  }
+
+  /** The parsed output of {@link #readFiles(List)}. */
+  public static final class FileRead {
+    /** State per path, in argument order. */
+    public final Map<String, FileState> states;
+
+    /** Content of every {@link FileState#FILE}. */
+    public final Map<String, String> contents;
+
+    /** {@code /proc/sys/fs/nr_open}, when readable. */
+    public final String nrOpen;
+
+    /** The reading shell's soft open-file limit, when known. */
+    public final String nofileSoft;
+
+    /** The reading shell's hard open-file limit, when known. */
+    public final String nofileHard;
+
+    FileRead(
+        Map<String, FileState> states,
+        Map<String, String> contents,
+        String nrOpen,
+        String nofileSoft,
+        String nofileHard) {
+      this.states = states;
+      this.contents = contents;
+      this.nrOpen = nrOpen;
+      this.nofileSoft = nofileSoft;
+      this.nofileHard = nofileHard;
+    }
+  }
+
   private Scripts() {}
+
+  /** Where the kernel's ceiling for open files is read. */
+  public static final String NR_OPEN = "/proc/sys/fs/nr_open";
+
+  /** The single command that reads {@code paths} and the open-file limits of the host. */
+  public static Command readFiles(List<String> paths) {
+    return Command.builder()
+        .addArgv("sh", "-c", READ_FILES, "sh", NR_OPEN)
+        .addAllArgv(paths)
+        .build();
+  }
+
+  /** Parses the output of {@link #readFiles(List)}. */
+  public static FileRead parseFiles(List<String> paths, byte[] stdout) {
+    List<String> fields = splitNul(new String(stdout, StandardCharsets.UTF_8));
+    if (fields.size() != 2 * (paths.size() + 3)) {
+      throw new OpskitException(
+          "unexpected output reading files: " + fields.size() + " fields for " + paths.size());
+    }
+    Map<String, FileState> states = new LinkedHashMap<>();
+    Map<String, String> contents = new LinkedHashMap<>();
+    for (int i = 0; i < paths.size(); i++) {
+      String path = paths.get(i);
+      String tag = fields.get(2 * i);
+      switch (tag) {
+        case "F":
+          states.put(path, FileState.FILE);
+          contents.put(path, fields.get(2 * i + 1));
+          break;
+        case "X":
+          states.put(path, FileState.ABSENT);
+          break;
+        case "D":
+          states.put(path, FileState.NOT_A_FILE);
+          break;
+        default:
+          throw new OpskitException("unexpected record tag '" + tag + "' reading " + path);
+      }
+    }
+    int live = 2 * paths.size();
+    for (int i = 0; i < 3; i++) {
+      if (!fields.get(live + 2 * i).equals("L")) {
+        throw new OpskitException("unexpected output reading open-file limits");
+      }
+    }
+    return new FileRead(
+        states,
+        contents,
+        fields.get(live + 1).strip(),
+        fields.get(live + 3).strip(),
+        fields.get(live + 5).strip());
+  }
 
   /** The single command that observes {@code keys} and the drop-in at {@code dropInPath}. */
   public static Command observe(String dropInPath, List<SysctlKey> keys) {
@@ -114,10 +226,21 @@ public final class Scripts {
 
   /** The command that writes {@code content} to {@code directory/fileName} atomically. */
   public static Command writeAtomically(String directory, String fileName, String content) {
-    return Command.builder()
-        .addArgv("sh", "-c", WRITE_ATOMIC, "sh", stripSlash(directory), fileName)
-        .stdin(content.getBytes(StandardCharsets.UTF_8))
-        .build();
+    return writeAtomically(directory, fileName, content, false);
+  }
+
+  /**
+   * The command that writes {@code content} to {@code directory/fileName} atomically, creating the
+   * folder first when {@code createDirectory} is set.
+   */
+  public static Command writeAtomically(
+      String directory, String fileName, String content, boolean createDirectory) {
+    Command.Builder command =
+        Command.builder().addArgv("sh", "-c", WRITE_ATOMIC, "sh", stripSlash(directory), fileName);
+    if (createDirectory) {
+      command.addArgv("mkdir");
+    }
+    return command.stdin(content.getBytes(StandardCharsets.UTF_8)).build();
   }
 
   /** The command that prints every sysctl configuration file in {@code directories}. */

@@ -62,6 +62,30 @@ public final class Values {
     }
   }
 
+  /**
+   * Checks a folder on the target: absolute, no line break or NUL.
+   *
+   * @return the folder, unchanged
+   */
+  public static String absoluteDirectory(String what, String directory) {
+    if (!directory.startsWith("/")) {
+      throw new IllegalArgumentException(
+          what + " " + quote(directory) + " must be an absolute path");
+    }
+    if (directory.indexOf('\n') >= 0
+        || directory.indexOf('\r') >= 0
+        || directory.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException(
+          what + " " + quote(directory) + " must not hold line breaks or NUL");
+    }
+    return directory;
+  }
+
+  /** {@code directory} and {@code name} joined by exactly one slash. */
+  public static String join(String directory, String name) {
+    return (directory.endsWith("/") ? directory : directory + "/") + name;
+  }
+
   /** The value with runs of spaces and tabs collapsed to one space and the ends stripped. */
   public static String normalize(String value) {
     return WHITESPACE.matcher(value.strip()).replaceAll(" ");
