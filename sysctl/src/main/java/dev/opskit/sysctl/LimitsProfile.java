@@ -35,8 +35,12 @@ import org.immutables.value.Value;
  *
  * <pre>{@code
  * LimitsProfile limits = LimitsProfile.kubernetesNode();
- * limits.files().forEach((path, text) -> ...);   // write each, then daemon-reload
+ * LimitsApplyResult result = LimitsApplier.on(executor).withDaemonReload(true).apply(limits);
+ * result.unitsToRestart();   // restart these for LimitNOFILE= to reach the running services
  * }</pre>
+ *
+ * <p>{@link LimitsApplier} observes, plans, writes and verifies these files on a host; {@link
+ * #files()} only renders them.
  */
 @Value.Immutable
 @OpskitStyle
@@ -127,7 +131,7 @@ public abstract class LimitsProfile {
 
   /** The limits.d file's path: {@code /etc/security/limits.d/NN-opskit-NAME.conf}. */
   public String limitsPath() {
-    return "/etc/security/limits.d/" + fileName();
+    return Values.join(LimitsApplier.DEFAULT_LIMITS_DIRECTORY, fileName());
   }
 
   /** The limits.d file's text (empty when there are no entries). */
@@ -149,7 +153,8 @@ public abstract class LimitsProfile {
 
   /** The path of the systemd drop-in for {@code unit}. */
   public String systemdDropInPath(String unit) {
-    return "/etc/systemd/system/" + unit + ".d/" + fileName();
+    return Values.join(
+        Values.join(LimitsApplier.DEFAULT_SYSTEMD_DIRECTORY, unit + ".d"), fileName());
   }
 
   /**
@@ -171,19 +176,37 @@ public abstract class LimitsProfile {
         + "\n";
   }
 
-  /** Every file of the profile, path to text: the limits.d file (if any), then the drop-ins. */
+  /**
+   * Every file of the profile, path to text: the limits.d file (if any), then the drop-ins, under
+   * {@code /etc/security/limits.d} and {@code /etc/systemd/system}.
+   */
   public Map<String, String> files() {
+    return files(LimitsApplier.DEFAULT_LIMITS_DIRECTORY, LimitsApplier.DEFAULT_SYSTEMD_DIRECTORY);
+  }
+
+  /**
+   * Every file of the profile, path to text, with the limits.d file in {@code limitsDirectory} and
+   * the drop-ins in {@code systemdDirectory/UNIT.d}.
+   *
+   * @throws IllegalArgumentException when a folder is relative or holds a line break or NUL
+   */
+  public Map<String, String> files(String limitsDirectory, String systemdDirectory) {
+    Values.absoluteDirectory("limits directory", limitsDirectory);
+    Values.absoluteDirectory("systemd directory", systemdDirectory);
     Map<String, String> files = new LinkedHashMap<>();
     if (!entries().isEmpty()) {
-      files.put(limitsPath(), renderLimits());
+      files.put(Values.join(limitsDirectory, fileName()), renderLimits());
     }
     for (String unit : serviceNofile().keySet()) {
-      files.put(systemdDropInPath(unit), renderSystemdDropIn(unit));
+      files.put(
+          Values.join(Values.join(systemdDirectory, unit + ".d"), fileName()),
+          renderSystemdDropIn(unit));
     }
     return files;
   }
 
-  private String fileName() {
+  /** The name of every file of the profile: {@code NN-opskit-NAME.conf}. */
+  public String fileName() {
     return String.format("%02d-opskit-%s.conf", priority(), name());
   }
 

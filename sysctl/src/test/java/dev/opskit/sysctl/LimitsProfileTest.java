@@ -106,4 +106,63 @@ class LimitsProfileTest {
                 .files())
         .containsOnlyKeys("/etc/systemd/system/a.service.d/99-opskit-x.conf");
   }
+
+  @Test
+  void hostileValuesAreRejectedAtConstruction() {
+    String huge = "1".repeat(10_000);
+    assertThatThrownBy(
+            () -> LimitsEntry.of("*", LimitsEntry.Type.SOFT, LimitsEntry.Item.NOFILE, huge))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must be an integer");
+    assertThatThrownBy(
+            () ->
+                LimitsEntry.of(
+                    "*", LimitsEntry.Type.SOFT, LimitsEntry.Item.NOFILE, "9999999999999999999"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must be at most 9223372036854775807");
+    assertThatThrownBy(
+            () ->
+                LimitsEntry.of(
+                    "x".repeat(10_000), LimitsEntry.Type.SOFT, LimitsEntry.Item.NOFILE, "1"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("limits domain");
+    assertThatThrownBy(
+            () -> LimitsEntry.of("../root", LimitsEntry.Type.SOFT, LimitsEntry.Item.NOFILE, "1"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> LimitsProfile.builder().name("../x").putServiceNofile("a.service", "1").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("limits profile name");
+    assertThatThrownBy(
+            () -> LimitsProfile.builder().name("x").putServiceNofile("a/../b.service", "1").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("systemd unit");
+    assertThatThrownBy(
+            () ->
+                LimitsProfile.builder()
+                    .name("x")
+                    .putServiceNofile("a.service", "1 \nExecStartPre=/bin/true")
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> LimitsProfile.builder().name("x").putServiceNofile("a.service", huge).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("LimitNOFILE value");
+    assertThatThrownBy(() -> LimitsProfile.builder().name("x").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must have entries or service limits");
+  }
+
+  @Test
+  void filesFollowTheGivenFolders() {
+    LimitsProfile limits = LimitsProfile.kubernetesNode();
+    assertThat(limits.files("/t/l/", "/t/s").keySet())
+        .containsExactly(
+            "/t/l/99-opskit-kubernetes-node.conf",
+            "/t/s/containerd.service.d/99-opskit-kubernetes-node.conf",
+            "/t/s/kubelet.service.d/99-opskit-kubernetes-node.conf");
+    assertThat(limits.files("/t/l", "/t/s").values())
+        .containsExactlyElementsOf(limits.files().values());
+    assertThat(limits.fileName()).isEqualTo("99-opskit-kubernetes-node.conf");
+  }
 }
