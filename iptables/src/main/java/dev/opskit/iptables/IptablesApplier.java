@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -137,6 +138,15 @@ public final class IptablesApplier {
     return results;
   }
 
+  /** {@code read} plus {@code ipset save} of each of {@code names}, read now. */
+  private Map<List<String>, ExecResult> withIpsetsSaved(
+      Map<List<String>, ExecResult> read, List<String> names)
+      throws IOException, InterruptedException {
+    Map<List<String>, ExecResult> all = new HashMap<>(read);
+    all.putAll(read(false, false, List.of(), names));
+    return all;
+  }
+
   private IptablesRuleSet saved(
       Map<List<String>, ExecResult> read, IpFamily family, Map<String, Rule> known) {
     ExecResult saved =
@@ -238,10 +248,7 @@ public final class IptablesApplier {
   public IptablesApplyResult apply(NodePortAllowlist allowlist)
       throws IOException, InterruptedException {
     boolean readSshConnection = !allowlist.allowSelfLockout() && protectedClient == null;
-    List<String> ipsetNames =
-        allowlist.useIpset()
-            ? allowlist.ipsets().stream().map(IpsetSpec::name).toList()
-            : ipsetNames(allowlist);
+    List<String> ipsetNames = allowlist.ipsets().stream().map(IpsetSpec::name).toList();
     Map<List<String>, ExecResult> read =
         read(readSshConnection, true, allowlist.families(), ipsetNames);
     refuseSelfLockout(allowlist, read.get(ReadBatch.SSH_CONNECTION));
@@ -252,7 +259,11 @@ public final class IptablesApplier {
     }
     List<String> stale = new ArrayList<>();
     if (!allowlist.useIpset()) {
-      stale.addAll(existing(ipsetNames, read));
+      // sets left from an earlier ipset-backed apply: rarely there, so saved by a second read
+      stale.addAll(existing(ipsetNames(allowlist), read));
+      if (!stale.isEmpty()) {
+        read = withIpsetsSaved(read, stale);
+      }
     }
     return applyAll(sets, allowlist.ipsets(), stale, allowlist.warnings(), read);
   }
@@ -279,14 +290,14 @@ public final class IptablesApplier {
   /** Deletes the allowlist's chains, jumps and ipsets. */
   public IptablesApplyResult remove(NodePortAllowlist allowlist)
       throws IOException, InterruptedException {
-    List<String> names = ipsetNames(allowlist);
-    Map<List<String>, ExecResult> read = read(false, true, List.of(IpFamily.values()), names);
+    Map<List<String>, ExecResult> read =
+        read(false, true, List.of(IpFamily.values()), ipsetNames(allowlist));
     return applyAll(
         List.of(
             IptablesRuleSet.empty(IpFamily.IPV4, allowlist.name()),
             IptablesRuleSet.empty(IpFamily.IPV6, allowlist.name())),
         List.of(),
-        existing(names, read),
+        existing(ipsetNames(allowlist), read),
         List.of(),
         read);
   }

@@ -105,14 +105,40 @@ class IptablesApplierTest {
             List.of("iptables", "--version"),
             List.of("ipset", "list", "-n"),
             List.of("iptables-save"),
-            List.of("ip6tables-save"),
-            List.of("ipset", "save", "opskit-ssh-v4"),
-            List.of("ipset", "save", "opskit-ssh-v6"));
+            List.of("ip6tables-save"));
     // the script is constant: names, programs and the frame marker are positional arguments
     assertThat(first.get(2)).doesNotContain("opskit-ssh", "iptables-save", first.get(4));
     assertThat(first.get(3)).isEqualTo("sh");
     assertThat(programs(fake.argvs()).subList(0, 3))
         .containsExactly("batch", "iptables-restore", "ip6tables-restore");
+  }
+
+  @Test
+  void anIpsetLeftFromAnEarlierApplyIsSavedByASecondReadAndDestroyed() throws Exception {
+    NodePortAllowlist list = webAllowlist();
+    FakeCommandExecutor programs = FakeCommandExecutor.create();
+    programs.onArgv("printenv", "SSH_CONNECTION").replyExit(1);
+    programs.onArgv("ipset", "list", "-n").replyStdout("other\nopskit-web-v4\n");
+    programs
+        .onArgv("ipset", "save", "opskit-web-v4")
+        .replyStdout(
+            "create opskit-web-v4 hash:net family inet\nadd opskit-web-v4 198.18.5.0/24\n");
+    programs.onArgv("iptables-nft-save").replyStdout(EMPTY_RAW);
+    FakeCommandExecutor fake = FakeCommandExecutor.create();
+    BatchShell.install(fake, programs);
+    fake.onArgvStartingWith("iptables-nft-restore").replyExit(0);
+    fake.onArgv("ipset", "restore").replyExit(0);
+    IptablesApplier applier =
+        IptablesApplier.builder(fake).backend(IptablesBackend.NFT).verifyAfterApply(false).build();
+    IptablesApplyResult result = applier.apply(list);
+    assertThat(programs(fake.argvs()))
+        .containsExactly("batch", "batch", "iptables-nft-restore", "ipset");
+    assertThat(BatchShell.steps(fake.argvs().get(1)))
+        .containsExactly(List.of("ipset", "save", "opskit-web-v4"));
+    assertThat(new String(fake.commands().get(3).stdin(), java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("destroy opskit-web-v4\n");
+    assertThat(result.snapshot().ipsetEntries())
+        .containsEntry("opskit-web-v4", List.of("198.18.5.0/24"));
   }
 
   @Test
