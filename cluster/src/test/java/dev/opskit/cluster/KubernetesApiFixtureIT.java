@@ -258,6 +258,24 @@ class KubernetesApiFixtureIT {
   }
 
   @Test
+  void jsonPatchWhoseTestFailsIsUnprocessableAndChangesNothing() {
+    fixture.createPod(TestPods.running("ns", "p"));
+    String patch =
+        "[{\"op\":\"test\",\"path\":\"/metadata/name\",\"value\":\"other\"},"
+            + "{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{\"a\":\"1\"}}]";
+    assertThatThrownBy(
+            () ->
+                PatchUtils.patch(
+                    V1Pod.class,
+                    () -> api.patchNamespacedPod("p", "ns", new V1Patch(patch)).buildCall(null),
+                    V1Patch.PATCH_FORMAT_JSON_PATCH,
+                    fixture.apiClient()))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(422));
+    assertThat(fixture.pod("ns", "p").orElseThrow().getMetadata().getLabels())
+        .doesNotContainKey("a");
+  }
+
+  @Test
   void jsonPatchAndStrategicMergePatch() throws ApiException {
     V1Pod pod = TestPods.running("ns", "p");
     pod.getSpec()

@@ -166,6 +166,9 @@ public final class FaithfulDispatcher extends Dispatcher {
       return route(call, request.getHeaders());
     } catch (IllegalArgumentException e) {
       return status(400, "BadRequest", e.getMessage());
+    } catch (RuntimeException e) {
+      // Never leave the client waiting for an answer that will not come.
+      return status(500, "InternalError", "the fixture failed: " + e);
     }
   }
 
@@ -494,7 +497,12 @@ public final class FaithfulDispatcher extends Dispatcher {
         }
       } else if (contentType.startsWith("application/json-patch+json")
           || contentType.startsWith("application/merge-patch+json")) {
-        response = crud.handlePatch(forward(HttpMethod.PATCH, path, headers, call));
+        try {
+          response = crud.handlePatch(forward(HttpMethod.PATCH, path, headers, call));
+        } catch (RuntimeException e) {
+          // A failed "test" operation or a path that does not exist: the API answers 422.
+          return status(422, "Invalid", "the patch could not be applied: " + e.getMessage());
+        }
         if (response.code() == 202) {
           response.setResponseCode(200);
         }
