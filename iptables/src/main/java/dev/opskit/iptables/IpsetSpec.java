@@ -67,18 +67,27 @@ public abstract class IpsetSpec {
    */
   public String restoreInput(boolean createLive) {
     StringBuilder out = new StringBuilder();
-    String params =
-        " hash:net family " + ipsetFamily() + " hashsize 1024 maxelem " + maxElements() + "\n";
     if (createLive) {
-      out.append("create ").append(name()).append(params);
+      out.append(createLine(name()));
     }
-    out.append("create ").append(temporaryName()).append(params);
+    out.append(createLine(temporaryName()));
     for (String entry : entries()) {
       out.append("add ").append(temporaryName()).append(' ').append(entry).append('\n');
     }
     out.append("swap ").append(temporaryName()).append(' ').append(name()).append('\n');
     out.append("destroy ").append(temporaryName()).append('\n');
     return out.toString();
+  }
+
+  /** The {@code create} line of a set named {@code setName} with this set's type and sizes. */
+  String createLine(String setName) {
+    return "create "
+        + setName
+        + " hash:net family "
+        + ipsetFamily()
+        + " hashsize 1024 maxelem "
+        + maxElements()
+        + "\n";
   }
 
   @Value.Check

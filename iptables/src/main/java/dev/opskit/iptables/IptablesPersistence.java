@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import org.immutables.value.Value;
 
@@ -166,13 +167,7 @@ public abstract class IptablesPersistence {
   public static String ipsetFile(List<IpsetSpec> ipsets) {
     StringBuilder out = new StringBuilder();
     for (IpsetSpec set : ipsets) {
-      out.append("create ")
-          .append(set.name())
-          .append(" hash:net family ")
-          .append(set.ipsetFamily())
-          .append(" hashsize 1024 maxelem ")
-          .append(set.maxElements())
-          .append('\n');
+      out.append(set.createLine(set.name()));
       for (String entry : set.entries()) {
         out.append("add ").append(set.name()).append(' ').append(entry).append('\n');
       }
@@ -276,7 +271,7 @@ public abstract class IptablesPersistence {
     IptablesRuleSet.chainPrefix(owner());
     List<IpFamily> seen = new ArrayList<>();
     for (IptablesRuleSet set : ruleSets()) {
-      if (!set.owner().equals(java.util.Optional.of(owner()))) {
+      if (!set.owner().equals(Optional.of(owner()))) {
         throw new IllegalArgumentException(
             "rule set " + set + " does not belong to owner '" + owner() + "'");
       }
