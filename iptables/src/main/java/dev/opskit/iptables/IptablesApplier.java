@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -161,14 +162,8 @@ public final class IptablesApplier {
    * @throws dev.opskit.core.CommandFailedException when the save command fails
    */
   public IptablesRuleSet observe(IpFamily family) throws IOException, InterruptedException {
-    return observe(family, Map.of());
-  }
-
-  /** Observes, taking rule lines that render a known desired rule as that rule (exact). */
-  private IptablesRuleSet observe(IpFamily family, Map<String, Rule> known)
-      throws IOException, InterruptedException {
     ExecResult saved = run(Command.of(program(family, "-save"))).requireSuccess();
-    return RuleSetParser.parse(family, saved.stdoutUtf8(), known);
+    return RuleSetParser.parse(family, saved.stdoutUtf8());
   }
 
   /** Observes the families and ipsets an apply would touch, for a later rollback. */
@@ -277,14 +272,7 @@ public final class IptablesApplier {
 
   /** Deletes every chain and jump {@code owner} owns, in both families. */
   public IptablesApplyResult remove(String owner) throws IOException, InterruptedException {
-    return applyAll(
-        List.of(
-            IptablesRuleSet.empty(IpFamily.IPV4, owner),
-            IptablesRuleSet.empty(IpFamily.IPV6, owner)),
-        List.of(),
-        List.of(),
-        List.of(),
-        null);
+    return applyAll(emptySets(owner), List.of(), List.of(), List.of(), null);
   }
 
   /** Deletes the allowlist's chains, jumps and ipsets. */
@@ -293,13 +281,17 @@ public final class IptablesApplier {
     Map<List<String>, ExecResult> read =
         read(false, true, List.of(IpFamily.values()), ipsetNames(allowlist));
     return applyAll(
-        List.of(
-            IptablesRuleSet.empty(IpFamily.IPV4, allowlist.name()),
-            IptablesRuleSet.empty(IpFamily.IPV6, allowlist.name())),
+        emptySets(allowlist.name()),
         List.of(),
         existing(ipsetNames(allowlist), read),
         List.of(),
         read);
+  }
+
+  /** Owned sets of both families without tables: applied, they remove what {@code owner} has. */
+  private static List<IptablesRuleSet> emptySets(String owner) {
+    return List.of(
+        IptablesRuleSet.empty(IpFamily.IPV4, owner), IptablesRuleSet.empty(IpFamily.IPV6, owner));
   }
 
   /**
@@ -318,10 +310,7 @@ public final class IptablesApplier {
     for (Map.Entry<String, List<String>> set : snapshot.ipsetEntries().entrySet()) {
       IpsetSpec spec =
           IpsetSpec.of(set.getKey(), snapshot.ipsetFamilies().get(set.getKey()), set.getValue());
-      if (live.contains(spec.temporaryName())) {
-        recreate.append("destroy ").append(spec.temporaryName()).append('\n');
-      }
-      recreate.append(spec.restoreInput(!live.contains(spec.name())));
+      appendFill(recreate, spec, live, !live.contains(spec.name()));
     }
     for (String name : snapshot.missingIpsets()) {
       if (live.contains(name)) {
@@ -386,10 +375,7 @@ public final class IptablesApplier {
           && snapshot.ipsetFamilies().get(spec.name()) == spec.family()) {
         continue;
       }
-      if (live.contains(spec.temporaryName())) {
-        ipsetInput.append("destroy ").append(spec.temporaryName()).append('\n');
-      }
-      ipsetInput.append(spec.restoreInput(current == null));
+      appendFill(ipsetInput, spec, live, current == null);
     }
     StringBuilder destroyInput = new StringBuilder();
     for (String name : ipsetsToDestroy) {
@@ -508,8 +494,7 @@ public final class IptablesApplier {
     try {
       Future<Boolean> future = thread.submit(check::passes);
       try {
-        return Boolean.TRUE.equals(
-                future.get(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS))
+        return Boolean.TRUE.equals(future.get(timeout.toNanos(), TimeUnit.NANOSECONDS))
             ? null
             : "check returned false";
       } catch (TimeoutException e) {
@@ -575,6 +560,18 @@ public final class IptablesApplier {
       return Set.of();
     }
     return new LinkedHashSet<>(list.stdoutUtf8().lines().map(String::strip).toList());
+  }
+
+  /**
+   * Appends the {@code ipset restore} input that fills {@code spec}, destroying first a temporary
+   * set an interrupted update left among the {@code live} sets.
+   */
+  private static void appendFill(
+      StringBuilder input, IpsetSpec spec, Set<String> live, boolean createLive) {
+    if (live.contains(spec.temporaryName())) {
+      input.append("destroy ").append(spec.temporaryName()).append('\n');
+    }
+    input.append(spec.restoreInput(createLive));
   }
 
   private void restoreIpsets(String input, List<String> commands)
