@@ -108,23 +108,24 @@ public abstract class Rule {
       return this;
     }
     List<Match> ordered = new ArrayList<>(matches());
-    ordered.sort(Comparator.comparingInt(m -> m.basicRank() < 0 ? 100 : m.basicRank()));
-    if (!ordered.equals(matches())) {
-      return builder().from(this).matches(ordered).build();
-    }
-    return this;
+    ordered.sort(Comparator.comparingInt(Rule::rank));
+    return builder().from(this).matches(ordered).build();
   }
 
   private static boolean isOrdered(List<Match> matches) {
     int last = -1;
     for (Match match : matches) {
-      int rank = match.basicRank() < 0 ? 100 : match.basicRank();
-      if (rank < last) {
+      if (rank(match) < last) {
         return false;
       }
-      last = rank;
+      last = rank(match);
     }
     return true;
+  }
+
+  /** Basic matches first in iptables-save order, then module matches in the order given. */
+  private static int rank(Match match) {
+    return match.basicRank() < 0 ? 100 : match.basicRank();
   }
 
   /** Builds a {@link Rule}; {@code build()} validates it and orders basic matches first. */
