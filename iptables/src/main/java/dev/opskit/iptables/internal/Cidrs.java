@@ -46,8 +46,7 @@ public final class Cidrs {
     }
     byte[] bytes = parsed.getAddress();
     for (int i = 0; i < bytes.length; i++) {
-      int keep = Math.max(0, Math.min(8, prefix - i * 8));
-      bytes[i] = (byte) (bytes[i] & (0xff << (8 - keep)));
+      bytes[i] = (byte) (bytes[i] & mask(prefix, i));
     }
     try {
       return InetAddresses.toAddrString(InetAddress.getByAddress(bytes)) + "/" + prefix;
@@ -136,12 +135,17 @@ public final class Cidrs {
       return false;
     }
     for (int i = 0; i < network.length; i++) {
-      int keep = Math.max(0, Math.min(8, prefix - i * 8));
-      int mask = (0xff << (8 - keep)) & 0xff;
+      int mask = mask(prefix, i);
       if ((network[i] & mask) != (candidate[i] & mask)) {
         return false;
       }
     }
     return true;
+  }
+
+  /** The network mask of byte {@code index} of an address for a {@code prefix}-bit network. */
+  private static int mask(int prefix, int index) {
+    int keep = Math.max(0, Math.min(8, prefix - index * 8));
+    return (0xff << (8 - keep)) & 0xff;
   }
 }
