@@ -14,6 +14,11 @@ public final class PosixShell {
     if (!word.isEmpty() && SAFE.matcher(word).matches()) {
       return word;
     }
+    return quoteAlways(word);
+  }
+
+  /** Single-quotes {@code word} even when it needs no quotes, as a value never read otherwise. */
+  public static String quoteAlways(String word) {
     return "'" + word.replace("'", "'\"'\"'") + "'";
   }
 

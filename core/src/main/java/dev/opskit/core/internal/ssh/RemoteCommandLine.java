@@ -49,7 +49,8 @@ public final class RemoteCommandLine {
     if (!env.isEmpty()) {
       line.append("export");
       env.forEach(
-          (name, value) -> line.append(' ').append(name).append('=').append(quoteAlways(value)));
+          (name, value) ->
+              line.append(' ').append(name).append('=').append(PosixShell.quoteAlways(value)));
       line.append("; ");
     }
     command
@@ -110,10 +111,5 @@ public final class RemoteCommandLine {
       return new int[] {start, end + 1, digits};
     }
     return null;
-  }
-
-  /** Single-quotes even safe words, so an assignment value is never read as anything else. */
-  private static String quoteAlways(String value) {
-    return "'" + value.replace("'", "'\"'\"'") + "'";
   }
 }
