@@ -101,7 +101,6 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
   private final Duration connectTimeout;
   private final Duration authTimeout;
   private final Duration commandTimeout;
-  private final int maxConcurrentCommands;
 
   private final KnownHostsVerifier knownHostsVerifier;
   private final SshClient client;
@@ -121,8 +120,7 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     this.connectTimeout = builder.connectTimeout;
     this.authTimeout = builder.authTimeout;
     this.commandTimeout = builder.commandTimeout;
-    this.maxConcurrentCommands = builder.maxConcurrentCommands;
-    this.channels = new Semaphore(maxConcurrentCommands, true);
+    this.channels = new Semaphore(builder.maxConcurrentCommands, true);
     int instance = INSTANCES.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     this.stdinWriters =
