@@ -74,15 +74,14 @@ final class CalicoCommand {
         out.flush();
         return 0;
       }
-      if (plan.operatorManaged()) {
+      CalicoAutodetectionResult result;
+      try {
+        result = calico.apply(plan);
+      } catch (CalicoOperatorManagedException refused) {
         out.flush();
-        CalicoOperatorManagedException refused =
-            new CalicoOperatorManagedException(
-                plan.operatorInstallation().orElseThrow(), plan.installationPatch().orElse("{}"));
         spec.commandLine().getErr().println("opskit: " + refused.getMessage());
         return OpskitCli.FAILED;
       }
-      CalicoAutodetectionResult result = calico.apply(plan);
       if (!result.changed()) {
         out.println("already up to date: nothing written");
       } else if (result.verified()) {
