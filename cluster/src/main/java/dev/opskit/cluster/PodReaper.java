@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Call;
 
@@ -148,8 +149,7 @@ public final class PodReaper {
     final AtomicInteger notTerminal = new AtomicInteger();
     final AtomicInteger pages = new AtomicInteger();
     final AtomicInteger reserved = new AtomicInteger();
-    final java.util.concurrent.atomic.AtomicBoolean cap =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    final AtomicBoolean cap = new AtomicBoolean();
 
     Run(ReapPolicy policy) {
       this.policy = policy;
