@@ -4,6 +4,7 @@ import dev.opskit.cluster.internal.image.Tabular;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Output formats for the inventory's views: an aligned text {@link #TABLE}, {@link #JSON} (an array
@@ -49,7 +50,7 @@ public enum ImageReportFormat {
               c.pod(),
               c.node().orElse(""),
               c.container(),
-              c.kind().name().toLowerCase(java.util.Locale.ROOT),
+              c.kind().name().toLowerCase(Locale.ROOT),
               c.image(),
               c.reference().map(ImageReference::toString).orElse(""),
               c.imageId(),

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
@@ -79,12 +81,11 @@ import java.util.regex.Pattern;
  * <p>Thread-safe. The fixture owns its server; {@link #close()} stops it.
  */
 public final class KubernetesApiFixture implements AutoCloseable {
-  private static final java.util.logging.Logger SERVER_LOG =
-      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+  private static final Logger SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
   static {
     // The mock server logs every request at INFO; tens of thousands of pods would flood the log.
-    SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
+    SERVER_LOG.setLevel(Level.WARNING);
   }
 
   private final MockWebServer server;

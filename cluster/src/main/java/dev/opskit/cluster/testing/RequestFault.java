@@ -1,9 +1,11 @@
 package dev.opskit.cluster.testing;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * A fault the {@link KubernetesApiFixture} answers instead of the real response, for requests
@@ -52,16 +54,11 @@ public final class RequestFault {
     Pattern pattern;
     try {
       pattern = Pattern.compile(pathRegex);
-    } catch (java.util.regex.PatternSyntaxException e) {
+    } catch (PatternSyntaxException e) {
       throw new IllegalArgumentException("path regex '" + pathRegex + "' does not compile", e);
     }
     return new RequestFault(
-        method.toUpperCase(java.util.Locale.ROOT),
-        pattern,
-        500,
-        1,
-        Duration.ZERO,
-        Optional.empty());
+        method.toUpperCase(Locale.ROOT), pattern, 500, 1, Duration.ZERO, Optional.empty());
   }
 
   /**

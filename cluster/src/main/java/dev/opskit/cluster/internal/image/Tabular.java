@@ -1,6 +1,7 @@
 package dev.opskit.cluster.internal.image;
 
 import com.google.gson.stream.JsonWriter;
+import java.io.Flushable;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.ArrayList;
@@ -150,8 +151,8 @@ public final class Tabular {
 
     @Override
     public void flush() throws IOException {
-      if (out instanceof java.io.Flushable) {
-        ((java.io.Flushable) out).flush();
+      if (out instanceof Flushable flushable) {
+        flushable.flush();
       }
     }
 

@@ -1,6 +1,7 @@
 package dev.opskit.cluster.internal.reaper;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -131,7 +132,7 @@ public final class LabelSelector {
       } else {
         throw invalid(whole, "expected 'in' or 'notin' before '('");
       }
-      Set<String> values = new java.util.LinkedHashSet<>();
+      Set<String> values = new LinkedHashSet<>();
       for (String v : part.substring(paren + 1, part.length() - 1).split(",", -1)) {
         values.add(value(v.strip(), whole));
       }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** The facts about a pod the reaper's filters read, null-safe over the client models. */
 public final class PodFacts {
@@ -157,7 +158,7 @@ public final class PodFacts {
   }
 
   /** The first owner reference of one of these kinds, as {@code Kind/name}. */
-  public Optional<String> ownerOfKind(java.util.Set<String> kinds) {
+  public Optional<String> ownerOfKind(Set<String> kinds) {
     if (meta().getOwnerReferences() == null) {
       return Optional.empty();
     }

@@ -2,6 +2,7 @@ package dev.opskit.cluster.testing.internal;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -91,8 +92,7 @@ public final class Discovery {
     Map<String, List<String>> byGroup = new TreeMap<>();
     for (Resource r : resources) {
       if (!r.group().isEmpty()) {
-        List<String> versions =
-            byGroup.computeIfAbsent(r.group(), g -> new java.util.ArrayList<>());
+        List<String> versions = byGroup.computeIfAbsent(r.group(), g -> new ArrayList<>());
         if (!versions.contains(r.version())) {
           versions.add(r.version());
         }

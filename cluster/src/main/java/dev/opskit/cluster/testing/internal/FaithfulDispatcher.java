@@ -27,10 +27,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,7 +57,7 @@ public final class FaithfulDispatcher extends Dispatcher {
   private final AtomicInteger recorded = new AtomicInteger();
   private final Map<String, Summary> summaries = Collections.synchronizedMap(new WeakHashMap<>());
   private final Discovery discovery = new Discovery();
-  private final Map<String, AttributeSet> index = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, AttributeSet> index = new ConcurrentHashMap<>();
   private volatile Consumer<RecordedCall> beforeRequest = call -> {};
   private volatile boolean ignoreFieldSelectors;
   private volatile Function<PodExec, MockResponse> execHandler;
@@ -146,7 +148,7 @@ public final class FaithfulDispatcher extends Dispatcher {
     String body = request.getBody() == null ? "" : request.getBody().readUtf8();
     RecordedCall call =
         new RecordedCall(
-            request.getMethod().toUpperCase(java.util.Locale.ROOT),
+            request.getMethod().toUpperCase(Locale.ROOT),
             path,
             query,
             contentType == null ? "" : contentType,

@@ -1,9 +1,11 @@
 package dev.opskit.cluster.testing.internal;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A Kubernetes field selector: {@code field=value}, {@code field==value} or {@code field!=value},
@@ -97,7 +99,7 @@ public final class FieldSelector {
 
   /** Every field the server supports in selectors for {@code plural}. */
   public static Set<String> supportedFields(String plural) {
-    Set<String> fields = new java.util.HashSet<>(COMMON);
+    Set<String> fields = new HashSet<>(COMMON);
     fields.addAll(SUPPORTED.getOrDefault(plural, Set.of()));
     return fields;
   }
@@ -108,7 +110,7 @@ public final class FieldSelector {
   }
 
   /** True when every term holds; {@code fields} maps a field path to its value ("" if unset). */
-  public boolean matches(java.util.function.Function<String, String> fields) {
+  public boolean matches(Function<String, String> fields) {
     for (Term term : terms) {
       String actual = fields.apply(term.field());
       boolean same = term.value().equals(actual == null ? "" : actual);
