@@ -141,13 +141,14 @@ final class PodsCommand {
       if (keepOwnerKinds != null) {
         Set<String> kinds = new TreeSet<>();
         for (String kind : keepOwnerKinds) {
-          if (!kind.equals("none") && !kind.matches("[A-Za-z][A-Za-z0-9]*")) {
+          if (kind.equals("none")) {
+            continue;
+          }
+          if (!kind.matches("[A-Za-z][A-Za-z0-9]*")) {
             throw new IllegalArgumentException(
                 "--keep-owner-kind '" + kind + "' is not a kind such as Job or StatefulSet");
           }
-          if (!kind.equals("none")) {
-            kinds.add(kind);
-          }
+          kinds.add(kind);
         }
         policy.keepOwnerKinds(kinds);
       }
