@@ -31,8 +31,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     name = "images",
     description = {
-      "List the images pods run: one row per container (default), per unique image (--unique),",
-      "or the findings (--findings: :latest or untagged, one tag under several digests, invalid)."
+      "List the images pods run, or the findings about them.",
+      "One row per container (default), per unique image (--unique), or the findings",
+      "(--findings: :latest or untagged, one tag under several digests, invalid)."
     })
 final class ImagesCommand implements Callable<Integer> {
   static final List<String> COLUMNS =
