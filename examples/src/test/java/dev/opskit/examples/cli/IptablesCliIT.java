@@ -47,39 +47,27 @@ class IptablesCliIT {
 
   @Test
   void allowShowAndRemoveANodePort() {
-    CliRun allow =
-        CliRun.of(
-            "iptables",
-            "allow-nodeport",
-            "--netns",
-            node,
-            "--name",
-            "web",
-            "--port",
-            "30001,30100-30110",
-            "--allow",
-            "198.18.1.0/24",
-            "--allow",
-            "198.18.2.7");
+    String[] allowWeb = {
+      "iptables",
+      "allow-nodeport",
+      "--netns",
+      node,
+      "--name",
+      "web",
+      "--port",
+      "30001,30100-30110",
+      "--allow",
+      "198.18.1.0/24",
+      "--allow",
+      "198.18.2.7"
+    };
+    CliRun allow = CliRun.of(allowWeb);
     assertThat(allow.exitCode).as(allow.toString()).isZero();
     assertThat(save())
         .contains("-A PREROUTING -p tcp -m multiport --dports 30001,30100:30110")
         .contains("-A OPSKIT-web -s 198.18.2.7/32 -j RETURN");
 
-    CliRun again =
-        CliRun.of(
-            "iptables",
-            "allow-nodeport",
-            "--netns",
-            node,
-            "--name",
-            "web",
-            "--port",
-            "30001,30100-30110",
-            "--allow",
-            "198.18.1.0/24",
-            "--allow",
-            "198.18.2.7");
+    CliRun again = CliRun.of(allowWeb);
     assertThat(again.exitCode).isZero();
     assertThat(again.out).containsIgnoringCase("no change");
 
