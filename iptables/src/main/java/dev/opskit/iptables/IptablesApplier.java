@@ -3,9 +3,10 @@ package dev.opskit.iptables;
 import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
+import dev.opskit.core.OpskitException;
 import dev.opskit.iptables.internal.Cidrs;
-import dev.opskit.iptables.internal.ReadBatch;
 import dev.opskit.iptables.internal.RuleSetParser;
+import dev.opskit.iptables.internal.ShellBatch;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,12 +19,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,11 +37,12 @@ import org.slf4j.LoggerFactory;
  * changed table, naming only opskit-owned chains), verify (observe again; the plan must now be
  * empty). A second apply of the same set runs no state-changing command and says so.
  *
- * <p>Everything an apply reads before it changes anything (the SSH connection to protect, the
- * backend, the ipsets, {@code iptables-save} per family) is read by one {@code sh -c} call, with
- * every variable part passed as a positional argument, so an apply costs one call before its
- * restores. The read-back after the restores can be turned off with {@link
- * Builder#verifyAfterApply(boolean)}.
+ * <p>An apply costs two executor calls, each one {@code sh -c} with every variable part passed as a
+ * positional argument: one reads everything it needs before changing anything (the SSH connection
+ * to protect, the backend, the ipsets, {@code iptables-save} per family), the other runs the {@code
+ * ipset restore} and {@code iptables-restore} steps in order, stopping at the first that fails, and
+ * reads the result back. The desired rules are built while the first call runs. The read-back can
+ * be turned off with {@link Builder#verifyAfterApply(boolean)}.
  *
  * <pre>{@code
  * IptablesApplier applier = IptablesApplier.create(executor);
@@ -54,6 +59,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class IptablesApplier {
   private static final Logger LOG = LoggerFactory.getLogger(IptablesApplier.class);
+  private static final List<String> VERSION = List.of("iptables", "--version");
 
   private final CommandExecutor executor;
   private final IptablesBackend fixedBackend;
@@ -115,28 +121,49 @@ public final class IptablesApplier {
       Collection<IpFamily> families,
       Collection<String> ipsetNames)
       throws IOException, InterruptedException {
-    ReadBatch batch = ReadBatch.create();
+    ShellBatch batch = ShellBatch.create();
     if (sshConnection) {
-      batch.sshConnection();
+      batch.read(ShellBatch.SSH_CONNECTION);
     }
     boolean detect = fixedBackend == null && detected == null;
     if (detect) {
-      batch.version("iptables");
+      batch.read(VERSION);
     }
-    if (listIpsets) {
-      batch.listIpsets();
-    }
-    families.forEach(f -> batch.save(programName(f, "-save")));
-    ipsetNames.forEach(batch::saveIpset);
+    addReads(batch, listIpsets, families, ipsetNames);
     if (batch.isEmpty()) {
       return Map.of();
     }
-    Map<List<String>, ExecResult> results = batch.results(run(batch.command()));
+    Map<List<String>, ExecResult> results = byArgv(batch.results(run(batch.command())));
     if (detect) {
-      ExecResult version = results.get(List.of("iptables", "--version")).requireSuccess();
+      ExecResult version = results.get(VERSION).requireSuccess();
       detected = IptablesBackend.fromVersion(version.stdoutUtf8() + version.stderrUtf8());
     }
     return results;
+  }
+
+  /**
+   * Adds {@code ipset list -n}, {@code iptables-save} per family and {@code ipset save} per set.
+   */
+  private void addReads(
+      ShellBatch batch,
+      boolean listIpsets,
+      Collection<IpFamily> families,
+      Collection<String> ipsetNames) {
+    if (listIpsets) {
+      batch.read(ShellBatch.LIST_IPSETS);
+    }
+    for (IpFamily family : new LinkedHashSet<>(families)) {
+      batch.read(List.of(programName(family, "-save")));
+    }
+    for (String name : new LinkedHashSet<>(ipsetNames)) {
+      batch.read(List.of("ipset", "save", name));
+    }
+  }
+
+  private static Map<List<String>, ExecResult> byArgv(List<ExecResult> results) {
+    Map<List<String>, ExecResult> byArgv = new HashMap<>();
+    results.forEach(r -> byArgv.put(r.command().argv(), r));
+    return byArgv;
   }
 
   /** {@code read} plus {@code ipset save} of each of {@code names}, read now. */
@@ -185,25 +212,41 @@ public final class IptablesApplier {
       snapshot.putRuleSets(family, saved(read, family, known.getOrDefault(family, Map.of())));
     }
     for (String name : ipsetNames) {
-      ExecResult saved =
-          Objects.requireNonNull(read.get(List.of("ipset", "save", name)), "ipset not read");
-      if (!saved.isSuccess()) {
+      SavedIpset saved = savedIpset(read, name);
+      if (saved == null) {
         snapshot.addMissingIpsets(name);
-        continue;
+      } else {
+        snapshot.putIpsetEntries(name, saved.entries()).putIpsetFamilies(name, saved.family());
       }
-      List<String> entries = new ArrayList<>();
-      IpFamily family = IpFamily.IPV4;
-      for (String line : saved.stdoutUtf8().split("\n")) {
-        String[] parts = line.strip().split("\\s+");
-        if (parts.length >= 3 && parts[0].equals("add")) {
-          entries.add(Cidrs.normalize(parts[2]));
-        } else if (parts.length >= 3 && parts[0].equals("create")) {
-          family = Arrays.asList(parts).contains("inet6") ? IpFamily.IPV6 : IpFamily.IPV4;
-        }
-      }
-      snapshot.putIpsetEntries(name, entries).putIpsetFamilies(name, family);
     }
     return snapshot.build();
+  }
+
+  /** An ipset as {@code ipset save} printed it: its family and normalised entries. */
+  private record SavedIpset(IpFamily family, List<String> entries) {
+    boolean holds(IpsetSpec spec) {
+      return family == spec.family() && Set.copyOf(entries).equals(Set.copyOf(spec.entries()));
+    }
+  }
+
+  /** The set {@code ipset save NAME} printed in {@code read}, or null when it does not exist. */
+  private static SavedIpset savedIpset(Map<List<String>, ExecResult> read, String name) {
+    ExecResult saved =
+        Objects.requireNonNull(read.get(List.of("ipset", "save", name)), "ipset not read");
+    if (!saved.isSuccess()) {
+      return null;
+    }
+    List<String> entries = new ArrayList<>();
+    IpFamily family = IpFamily.IPV4;
+    for (String line : saved.stdoutUtf8().split("\n")) {
+      String[] parts = line.strip().split("\\s+");
+      if (parts.length >= 3 && parts[0].equals("add")) {
+        entries.add(Cidrs.normalize(parts[2]));
+      } else if (parts.length >= 3 && parts[0].equals("create")) {
+        family = Arrays.asList(parts).contains("inet6") ? IpFamily.IPV6 : IpFamily.IPV4;
+      }
+    }
+    return new SavedIpset(family, entries);
   }
 
   /**
@@ -214,7 +257,17 @@ public final class IptablesApplier {
    */
   public IptablesApplyResult apply(List<IptablesRuleSet> desired)
       throws IOException, InterruptedException {
-    return applyAll(desired, List.of(), List.of(), List.of(), null);
+    Set<IpFamily> families = families(desired);
+    FutureTask<Map<List<String>, ExecResult>> reading =
+        startReading(() -> read(false, false, families, List.of()));
+    Map<IpFamily, Map<String, Rule>> known;
+    try {
+      known = knownLines(desired);
+    } catch (RuntimeException | Error e) {
+      reading.cancel(true);
+      throw e;
+    }
+    return applyAll(desired, List.of(), List.of(), List.of(), finish(reading), known);
   }
 
   /** Same as {@link #apply(List)}. */
@@ -243,15 +296,29 @@ public final class IptablesApplier {
   public IptablesApplyResult apply(NodePortAllowlist allowlist)
       throws IOException, InterruptedException {
     boolean readSshConnection = !allowlist.allowSelfLockout() && protectedClient == null;
-    List<String> ipsetNames = allowlist.ipsets().stream().map(IpsetSpec::name).toList();
-    Map<List<String>, ExecResult> read =
-        read(readSshConnection, true, allowlist.families(), ipsetNames);
-    refuseSelfLockout(allowlist, read.get(ReadBatch.SSH_CONNECTION));
-    allowlist.warnings().forEach(w -> LOG.warn("allowlist {}: {}", allowlist.name(), w));
+    List<String> ipsetNames =
+        allowlist.useIpset()
+            ? allowlist.families().stream().map(allowlist::ipsetName).toList()
+            : List.of();
+    FutureTask<Map<List<String>, ExecResult>> reading =
+        startReading(() -> read(readSshConnection, true, allowlist.families(), ipsetNames));
     List<IptablesRuleSet> sets = new ArrayList<>();
-    for (IpFamily family : allowlist.families()) {
-      sets.add(allowlist.ruleSet(family));
+    List<IpsetSpec> ipsets;
+    Map<IpFamily, Map<String, Rule>> known;
+    try {
+      // built while the host is read: for thousands of CIDRs this takes as long as the read
+      for (IpFamily family : allowlist.families()) {
+        sets.add(allowlist.ruleSet(family));
+      }
+      ipsets = allowlist.ipsets();
+      known = knownLines(sets);
+    } catch (RuntimeException | Error e) {
+      reading.cancel(true);
+      throw e;
     }
+    Map<List<String>, ExecResult> read = finish(reading);
+    refuseSelfLockout(allowlist, read.get(ShellBatch.SSH_CONNECTION));
+    allowlist.warnings().forEach(w -> LOG.warn("allowlist {}: {}", allowlist.name(), w));
     List<String> stale = new ArrayList<>();
     if (!allowlist.useIpset()) {
       // sets left from an earlier ipset-backed apply: rarely there, so saved by a second read
@@ -260,7 +327,7 @@ public final class IptablesApplier {
         read = withIpsetsSaved(read, stale);
       }
     }
-    return applyAll(sets, allowlist.ipsets(), stale, allowlist.warnings(), read);
+    return applyAll(sets, ipsets, stale, allowlist.warnings(), read, known);
   }
 
   /** {@link #apply(NodePortAllowlist)} with a check and rollback, as in {@link #applyWithCheck}. */
@@ -272,7 +339,9 @@ public final class IptablesApplier {
 
   /** Deletes every chain and jump {@code owner} owns, in both families. */
   public IptablesApplyResult remove(String owner) throws IOException, InterruptedException {
-    return applyAll(emptySets(owner), List.of(), List.of(), List.of(), null);
+    List<IptablesRuleSet> empty = emptySets(owner);
+    Map<List<String>, ExecResult> read = read(false, false, families(empty), List.of());
+    return applyAll(empty, List.of(), List.of(), List.of(), read, Map.of());
   }
 
   /** Deletes the allowlist's chains, jumps and ipsets. */
@@ -285,7 +354,8 @@ public final class IptablesApplier {
         List.of(),
         existing(ipsetNames(allowlist), read),
         List.of(),
-        read);
+        read,
+        Map.of());
   }
 
   /** Owned sets of both families without tables: applied, they remove what {@code owner} has. */
@@ -294,12 +364,28 @@ public final class IptablesApplier {
         IptablesRuleSet.empty(IpFamily.IPV4, owner), IptablesRuleSet.empty(IpFamily.IPV6, owner));
   }
 
+  private static Set<IpFamily> families(List<IptablesRuleSet> sets) {
+    Set<IpFamily> families = new LinkedHashSet<>();
+    sets.forEach(s -> families.add(s.family()));
+    return families;
+  }
+
+  /** The rule lines the sets will read back as, per family, to parse them without re-parsing. */
+  private static Map<IpFamily, Map<String, Rule>> knownLines(List<IptablesRuleSet> sets) {
+    Map<IpFamily, Map<String, Rule>> known = new EnumMap<>(IpFamily.class);
+    for (IpFamily family : families(sets)) {
+      known.put(
+          family,
+          RuleSetParser.knownLines(sets.stream().filter(s -> s.family() == family).toList()));
+    }
+    return known;
+  }
+
   /**
    * Restores what the snapshot's owners had: their chains, jumps and ipsets, leaving every other
    * rule as it is now.
    */
   public List<String> rollback(IptablesSnapshot snapshot) throws IOException, InterruptedException {
-    List<String> commands = new ArrayList<>();
     StringBuilder recreate = new StringBuilder();
     StringBuilder destroy = new StringBuilder();
     boolean touchesIpsets =
@@ -317,21 +403,24 @@ public final class IptablesApplier {
         destroy.append("destroy ").append(name).append('\n');
       }
     }
+    List<Write> writes = new ArrayList<>();
     if (recreate.length() > 0) {
-      restoreIpsets(recreate.toString(), commands);
+      writes.add(Write.ipsets(recreate.toString()));
     }
     for (Map.Entry<IpFamily, IptablesRuleSet> entry : snapshot.ruleSets().entrySet()) {
       IptablesRuleSet current = saved(read, entry.getKey(), Map.of());
       for (String owner : snapshot.owners()) {
         IptablesPlan plan = IptablesPlan.of(current, entry.getValue().ownedPart(owner));
-        for (Map.Entry<String, String> input : plan.restoreInputs().entrySet()) {
-          restoreTable(entry.getKey(), input.getValue(), commands);
+        for (String input : plan.restoreInputs().values()) {
+          writes.add(restore(entry.getKey(), input));
         }
       }
     }
     if (destroy.length() > 0) {
-      restoreIpsets(destroy.toString(), commands);
+      writes.add(Write.ipsets(destroy.toString()));
     }
+    List<String> commands = new ArrayList<>();
+    write(writes, batch -> {}, commands);
     return commands;
   }
 
@@ -340,10 +429,10 @@ public final class IptablesApplier {
       List<IpsetSpec> ipsets,
       List<String> ipsetsToDestroy,
       List<String> warnings,
-      Map<List<String>, ExecResult> alreadyRead)
+      Map<List<String>, ExecResult> read,
+      Map<IpFamily, Map<String, Rule>> known)
       throws IOException, InterruptedException {
     List<String> owners = new ArrayList<>();
-    Set<IpFamily> families = new LinkedHashSet<>();
     for (IptablesRuleSet set : desired) {
       String owner =
           set.owner()
@@ -351,28 +440,18 @@ public final class IptablesApplier {
       if (!owners.contains(owner)) {
         owners.add(owner);
       }
-      families.add(set.family());
     }
+    Set<IpFamily> families = families(desired);
     List<String> ipsetNames = new ArrayList<>();
     ipsets.forEach(s -> ipsetNames.add(s.name()));
     ipsetNames.addAll(ipsetsToDestroy);
-    Map<IpFamily, Map<String, Rule>> known = new EnumMap<>(IpFamily.class);
-    for (IpFamily family : families) {
-      known.put(
-          family,
-          RuleSetParser.knownLines(desired.stream().filter(s -> s.family() == family).toList()));
-    }
-    Map<List<String>, ExecResult> read =
-        alreadyRead != null ? alreadyRead : read(false, false, families, List.of());
     IptablesSnapshot snapshot = snapshot(owners, families, ipsetNames, known, read);
 
     StringBuilder ipsetInput = new StringBuilder();
     Set<String> live = liveIpsets(read);
     for (IpsetSpec spec : ipsets) {
-      List<String> current = snapshot.ipsetEntries().get(spec.name());
-      if (current != null
-          && Set.copyOf(current).equals(Set.copyOf(spec.entries()))
-          && snapshot.ipsetFamilies().get(spec.name()) == spec.family()) {
+      SavedIpset current = savedIpset(read, spec.name());
+      if (current != null && current.holds(spec)) {
         continue;
       }
       appendFill(ipsetInput, spec, live, current == null);
@@ -392,32 +471,40 @@ public final class IptablesApplier {
             .addAllPlans(plans)
             .snapshot(snapshot)
             .addAllWarnings(warnings);
-    boolean nothing =
-        plans.stream().allMatch(IptablesPlan::isEmpty)
-            && ipsetInput.length() == 0
-            && destroyInput.length() == 0;
-    if (nothing) {
+    List<Write> writes = new ArrayList<>();
+    if (ipsetInput.length() > 0) {
+      writes.add(Write.ipsets(ipsetInput.toString()));
+    }
+    for (IptablesPlan plan : plans) {
+      for (String input : plan.restoreInputs().values()) {
+        writes.add(restore(plan.family(), input));
+      }
+    }
+    if (destroyInput.length() > 0) {
+      writes.add(Write.ipsets(destroyInput.toString()));
+    }
+    if (writes.isEmpty()) {
       // the state just read equals the desired one: verified by that observation
       return result.changed(false).verified(true).build();
     }
     List<String> commands = new ArrayList<>();
+    Map<List<String>, ExecResult> readBack;
     try {
-      if (ipsetInput.length() > 0) {
-        restoreIpsets(ipsetInput.toString(), commands);
-      }
-      for (IptablesPlan plan : plans) {
-        for (String input : plan.restoreInputs().values()) {
-          restoreTable(plan.family(), input, commands);
-        }
-      }
-      if (destroyInput.length() > 0) {
-        restoreIpsets(destroyInput.toString(), commands);
-      }
+      // the read-back rides in the call of the last write: one call for the whole apply
+      readBack =
+          write(
+              writes,
+              batch -> {
+                if (verifyAfterApply) {
+                  addReads(batch, !ipsetsToDestroy.isEmpty(), families, ipsetNames(ipsets));
+                }
+              },
+              commands);
     } catch (StepFailedException e) {
       boolean restored = tryRollback(snapshot);
       throw new IptablesApplyException(
           "apply failed at `"
-              + e.result.command().display()
+              + e.step
               + "`: "
               + e.result.stderrUtf8().strip()
               + (restored ? "; previous state restored" : "; rollback failed too"),
@@ -425,33 +512,79 @@ public final class IptablesApplier {
           restored);
     }
     if (verifyAfterApply) {
-      verify(desired, snapshot, known);
+      verify(desired, ipsets, ipsetsToDestroy, snapshot, known, readBack);
     }
     return result.changed(true).verified(verifyAfterApply).addAllCommands(commands).build();
   }
 
+  private static List<String> ipsetNames(List<IpsetSpec> ipsets) {
+    return ipsets.stream().map(IpsetSpec::name).toList();
+  }
+
+  /** Checks the state read back after the writes; rolls back and throws when it differs. */
   private void verify(
       List<IptablesRuleSet> desired,
+      List<IpsetSpec> ipsets,
+      List<String> destroyed,
       IptablesSnapshot snapshot,
-      Map<IpFamily, Map<String, Rule>> known)
-      throws IOException, InterruptedException {
-    Map<List<String>, ExecResult> read = read(false, false, known.keySet(), List.of());
+      Map<IpFamily, Map<String, Rule>> known,
+      Map<List<String>, ExecResult> read)
+      throws InterruptedException {
+    List<String> differences = new ArrayList<>();
     Map<IpFamily, IptablesRuleSet> now = new EnumMap<>(IpFamily.class);
     for (IptablesRuleSet set : desired) {
-      IptablesRuleSet observed = now.get(set.family());
-      if (observed == null) {
-        observed = saved(read, set.family(), known.getOrDefault(set.family(), Map.of()));
-        now.put(set.family(), observed);
-      }
+      IptablesRuleSet observed =
+          now.computeIfAbsent(
+              set.family(), family -> saved(read, family, known.getOrDefault(family, Map.of())));
       IptablesPlan left = IptablesPlan.of(observed, set);
       if (!left.isEmpty()) {
-        boolean restored = tryRollback(snapshot);
-        throw new IptablesApplyException(
-            "rules read back after apply differ from the desired set:\n" + left.render(),
-            null,
-            restored);
+        differences.add(left.render());
       }
     }
+    for (IpsetSpec spec : ipsets) {
+      SavedIpset saved = savedIpset(read, spec.name());
+      if (saved == null || !saved.holds(spec)) {
+        differences.add(ipsetDifference(spec, saved));
+      }
+    }
+    Set<String> live = liveIpsets(read);
+    for (String name : destroyed) {
+      if (live.contains(name)) {
+        differences.add("ipset " + name + " still exists\n");
+      }
+    }
+    if (!differences.isEmpty()) {
+      boolean restored = tryRollback(snapshot);
+      throw new IptablesApplyException(
+          "state read back after apply differs from the desired one:\n"
+              + String.join("", differences),
+          null,
+          restored);
+    }
+  }
+
+  private static String ipsetDifference(IpsetSpec spec, SavedIpset saved) {
+    if (saved == null) {
+      return "ipset " + spec.name() + " is missing\n";
+    }
+    if (saved.family() != spec.family()) {
+      return "ipset " + spec.name() + " is " + saved.family() + ", not " + spec.family() + "\n";
+    }
+    Set<String> missing = new LinkedHashSet<>(spec.entries());
+    saved.entries().forEach(missing::remove);
+    Set<String> extra = new LinkedHashSet<>(saved.entries());
+    spec.entries().forEach(extra::remove);
+    return "ipset "
+        + spec.name()
+        + " lacks "
+        + missing.size()
+        + " entries "
+        + missing.stream().limit(3).toList()
+        + " and holds "
+        + extra.size()
+        + " others "
+        + extra.stream().limit(3).toList()
+        + "\n";
   }
 
   private boolean tryRollback(IptablesSnapshot snapshot) throws InterruptedException {
@@ -555,7 +688,7 @@ public final class IptablesApplier {
    * the missing program shows as a non-zero exit of its step.
    */
   private static Set<String> liveIpsets(Map<List<String>, ExecResult> read) {
-    ExecResult list = read.get(ReadBatch.LIST_IPSETS);
+    ExecResult list = read.get(ShellBatch.LIST_IPSETS);
     if (list == null || !list.isSuccess()) {
       return Set.of();
     }
@@ -574,38 +707,114 @@ public final class IptablesApplier {
     input.append(spec.restoreInput(createLive));
   }
 
-  private void restoreIpsets(String input, List<String> commands)
-      throws IOException, InterruptedException {
-    Command command = Command.of("ipset", "restore").withStdin(input);
-    step(command, commands);
-  }
-
-  private void restoreTable(IpFamily family, String input, List<String> commands)
-      throws IOException, InterruptedException {
-    Command command = Command.of(program(family, "-restore"), "--noflush", "-w").withStdin(input);
-    step(command, commands);
-  }
-
-  private void step(Command command, List<String> commands)
-      throws IOException, InterruptedException {
-    ExecResult result = run(command);
-    commands.add(command.display());
-    if (!result.isSuccess()) {
-      throw new StepFailedException(result);
+  /** One state-changing command and its input. */
+  private record Write(List<String> argv, String input) {
+    static Write ipsets(String input) {
+      return new Write(List.of("ipset", "restore"), input);
     }
+  }
+
+  private Write restore(IpFamily family, String input) throws IOException, InterruptedException {
+    return new Write(List.of(program(family, "-restore"), "--noflush", "-w"), input);
+  }
+
+  /**
+   * Runs the writes in order, as few calls as their inputs allow (usually one), stopping at the
+   * first that fails; {@code reads} adds steps to the last call, whose results are returned. Each
+   * write that ran is listed in {@code commands}.
+   *
+   * @throws StepFailedException when a write failed or a call did not run through
+   */
+  private Map<List<String>, ExecResult> write(
+      List<Write> writes, Consumer<ShellBatch> reads, List<String> commands)
+      throws IOException, InterruptedException {
+    ShellBatch batch = ShellBatch.create();
+    for (Write write : writes) {
+      if (!batch.canWrite(write.input())) {
+        runWrites(batch, commands);
+        batch = ShellBatch.create();
+      }
+      batch.write(write.argv(), write.input());
+    }
+    reads.accept(batch);
+    return batch.isEmpty() ? Map.of() : runWrites(batch, commands);
+  }
+
+  private Map<List<String>, ExecResult> runWrites(ShellBatch batch, List<String> commands)
+      throws IOException, InterruptedException {
+    ExecResult ran = run(batch.command());
+    List<ExecResult> results;
+    try {
+      results = batch.results(ran);
+    } catch (OpskitException e) {
+      throw new StepFailedException("the batched commands " + batch.steps(), ran);
+    }
+    Map<List<String>, ExecResult> reads = new HashMap<>();
+    for (int i = 0; i < results.size(); i++) {
+      ExecResult result = results.get(i);
+      if (!batch.isWrite(i)) {
+        reads.put(result.command().argv(), result);
+        continue;
+      }
+      commands.add(result.command().display());
+      if (!result.isSuccess()) {
+        throw new StepFailedException(result.command().display(), result);
+      }
+    }
+    return reads;
   }
 
   private ExecResult run(Command command) throws IOException, InterruptedException {
     return executor.execute(command.withTimeout(commandTimeout));
   }
 
+  /**
+   * Starts {@code read} on a thread of its own, so that the caller can build what it needs from the
+   * desired state meanwhile; {@link #finish} waits for it.
+   */
+  private static FutureTask<Map<List<String>, ExecResult>> startReading(
+      Callable<Map<List<String>, ExecResult>> read) {
+    FutureTask<Map<List<String>, ExecResult>> task = new FutureTask<>(read);
+    Thread thread = new Thread(task, "opskit-iptables-read");
+    thread.setDaemon(true);
+    thread.start();
+    return task;
+  }
+
+  private static Map<List<String>, ExecResult> finish(
+      FutureTask<Map<List<String>, ExecResult>> reading) throws IOException, InterruptedException {
+    try {
+      return reading.get();
+    } catch (InterruptedException e) {
+      reading.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof InterruptedException interrupted) {
+        throw interrupted;
+      }
+      if (cause instanceof RuntimeException unchecked) {
+        throw unchecked;
+      }
+      if (cause instanceof Error error) {
+        throw error;
+      }
+      throw new IllegalStateException(cause);
+    }
+  }
+
   /** Internal signal that one state-changing step failed. */
   private static final class StepFailedException extends IOException {
     private static final long serialVersionUID = 1L;
+    private final String step;
     private final transient ExecResult result;
 
-    StepFailedException(ExecResult result) {
-      super(result.toString());
+    StepFailedException(String step, ExecResult result) {
+      super(step + ": " + result);
+      this.step = step;
       this.result = result;
     }
   }
@@ -651,18 +860,21 @@ public final class IptablesApplier {
     }
 
     /**
-     * Whether an apply that changed something reads the rules back ({@code iptables-save}) and
-     * checks that the plan from them to the desired set is empty; true by default.
+     * Whether an apply that changed something reads the rules and ipsets back ({@code
+     * iptables-save}, {@code ipset save}) and checks that they hold exactly the desired state (the
+     * plan from them is empty, each ipset has exactly its entries); true by default.
      *
      * <p>Turn it off for large lists applied often (thousands of CIDRs refreshed by a controller),
-     * where the read-back costs about as much as the restore itself: each table's {@code
-     * iptables-restore} is atomic and its exit status says whether the kernel took the whole input,
-     * so the apply then trusts it. What you lose: a change made by someone else between the restore
-     * and the read-back, or a rule the kernel stores differently from how it was written, is no
-     * longer noticed (and rolled back) by this apply; the result says {@link
-     * IptablesApplyResult#verified()} false. The snapshot and the rollback of a failed restore or a
-     * failed check work as before, and a no-op re-apply is still detected from the state read
-     * before applying, so the next apply notices any difference.
+     * where the read-back is a dump of everything just written: with the nf_tables backend, {@code
+     * iptables-save} of 10,000 rules takes about 40% as long as restoring them, and {@code ipset
+     * save} of 10,000 entries about a third as long as the {@code ipset restore}. Each table's
+     * {@code iptables-restore} is atomic and its exit status says whether the kernel took the whole
+     * input, and an ipset is filled aside and swapped in, so the apply then trusts them. What you
+     * lose: a change made by someone else between the restore and the read-back, or a rule the
+     * kernel stores differently from how it was written, is no longer noticed (and rolled back) by
+     * this apply; the result says {@link IptablesApplyResult#verified()} false. The snapshot and
+     * the rollback of a failed restore or a failed check work as before, and a no-op re-apply is
+     * still detected from the state read before applying, so the next apply notices any difference.
      *
      * <pre>{@code
      * IptablesApplier fast = IptablesApplier.builder(executor).verifyAfterApply(false).build();

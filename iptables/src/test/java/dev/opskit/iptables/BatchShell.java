@@ -4,49 +4,61 @@ import dev.opskit.core.Command;
 import dev.opskit.core.ExecResult;
 import dev.opskit.core.FakeCommandExecutor;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Stands in for {@code sh} running the applier's batched read: takes the steps from the batch's
+ * Stands in for {@code sh} running the applier's batched commands: takes the steps from the batch's
  * positional arguments and answers each from {@code programs}, a fake scripted with what each
- * program prints on its own, framed the way the real script frames it.
+ * program prints on its own (writes get their input as stdin), framed the way the real script
+ * frames it and stopping after a failed write as it does.
  */
 final class BatchShell {
   private BatchShell() {}
 
-  /** True for the batched read's argv. */
+  /** One step of a batch: its argv, and for a write its input. */
+  record Step(List<String> argv, String input) {
+    boolean isWrite() {
+      return input != null;
+    }
+  }
+
+  /** True for a batched call's argv. */
   static boolean isBatch(List<String> argv) {
     return argv.size() > 4 && argv.get(0).equals("sh") && argv.get(1).equals("-c");
   }
 
   /** The steps a batched read runs, as argvs, in order. */
   static List<List<String>> steps(List<String> argv) {
-    List<String> args = argv.subList(5, argv.size());
-    List<List<String>> steps = new ArrayList<>();
-    if (args.get(0).equals("1")) {
-      steps.add(List.of("printenv", "SSH_CONNECTION"));
-    }
-    if (!args.get(1).isEmpty()) {
-      steps.add(List.of(args.get(1), "--version"));
-    }
-    if (args.get(2).equals("1")) {
-      steps.add(List.of("ipset", "list", "-n"));
-    }
-    int saves = Integer.parseInt(args.get(3));
-    for (String program : args.subList(4, 4 + saves)) {
-      steps.add(List.of(program));
-    }
-    for (String name : args.subList(4 + saves, args.size())) {
-      steps.add(List.of("ipset", "save", name));
+    return parse(Command.of(argv)).stream().map(Step::argv).toList();
+  }
+
+  /** The steps of a batched call, with the inputs of its writes. */
+  static List<Step> parse(Command batch) {
+    List<String> args = batch.argv().subList(5, batch.argv().size());
+    List<Step> steps = new ArrayList<>();
+    int at = 0;
+    while (at < args.size()) {
+      String kind = args.get(at);
+      int words = Integer.parseInt(args.get(at + 1));
+      at += 2;
+      String input = null;
+      if (kind.equals("a")) {
+        input = args.get(at++);
+      } else if (kind.equals("s")) {
+        input = new String(batch.stdin(), StandardCharsets.UTF_8);
+      }
+      steps.add(new Step(List.copyOf(args.subList(at, at + words)), input));
+      at += words;
     }
     return steps;
   }
 
-  /** Replies to batched reads on {@code host} from {@code programs}. */
+  /** Replies to batched calls on {@code host} from {@code programs}. */
   static void install(FakeCommandExecutor host, FakeCommandExecutor programs) {
-    host.onArgv("batched read", BatchShell::isBatch).reply(c -> run(c, programs));
+    host.onArgv("batched commands", BatchShell::isBatch).reply(c -> run(c, programs));
   }
 
   private static ExecResult run(Command batch, FakeCommandExecutor programs)
@@ -54,18 +66,24 @@ final class BatchShell {
     String marker = batch.argv().get(4);
     StringBuilder out = new StringBuilder();
     StringBuilder err = new StringBuilder();
-    for (List<String> step : steps(batch.argv())) {
-      ExecResult result = programs.execute(Command.of(step));
+    for (Step step : parse(batch)) {
+      Command command = Command.of(step.argv());
+      ExecResult result =
+          programs.execute(step.isWrite() ? command.withStdin(step.input()) : command);
+      int status = result.exitCode().orElse(255);
       out.append(marker)
           .append('\n')
           .append(result.stdoutUtf8())
           .append('\n')
           .append(marker)
           .append(' ')
-          .append(result.exitCode().orElse(255))
+          .append(status)
           .append('\n');
       err.append(marker).append('\n').append(result.stderrUtf8()).append('\n').append(marker);
       err.append('\n');
+      if (step.isWrite() && status != 0) {
+        break;
+      }
     }
     return ExecResult.of(batch, 0, out.toString(), err.toString(), Duration.ZERO);
   }

@@ -8,6 +8,7 @@ import dev.opskit.core.FakeCommandExecutor;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class IptablesApplierTest {
@@ -40,10 +41,10 @@ class IptablesApplierTest {
     programs.onArgvStartingWith("ipset", "save").replyExit(1, "", "The set does not exist\n");
     programs.onArgv("iptables-save").replyStdout(EMPTY_RAW);
     programs.onArgv("ip6tables-save").replyStdout(EMPTY_RAW);
+    programs.onArgvStartingWith("iptables-restore").replyExit(0);
+    programs.onArgvStartingWith("ip6tables-restore").replyExit(0);
     FakeCommandExecutor fake = FakeCommandExecutor.create();
     BatchShell.install(fake, programs);
-    fake.onArgvStartingWith("iptables-restore").replyExit(0);
-    fake.onArgvStartingWith("ip6tables-restore").replyExit(0);
     return fake;
   }
 
@@ -75,9 +76,8 @@ class IptablesApplierTest {
     programs
         .onArgv("iptables-save")
         .reply(c -> ExecResult.of(c, 0, state.get(), "", Duration.ZERO));
-    FakeCommandExecutor fake = FakeCommandExecutor.create();
-    BatchShell.install(fake, programs);
-    fake.onArgvStartingWith("iptables-restore")
+    programs
+        .onArgvStartingWith("iptables-restore")
         .reply(
             c -> {
               if (restoreExit == 0) {
@@ -86,11 +86,27 @@ class IptablesApplierTest {
               return ExecResult.of(
                   c, restoreExit, "", restoreExit == 0 ? "" : "bad rule\n", Duration.ZERO);
             });
+    FakeCommandExecutor fake = FakeCommandExecutor.create();
+    BatchShell.install(fake, programs);
     return fake;
   }
 
-  private static List<String> programs(List<List<String>> argvs) {
-    return argvs.stream().map(a -> BatchShell.isBatch(a) ? "batch" : a.get(0)).toList();
+  /** Each call the host got: a batched one as the programs of its steps, in brackets. */
+  private static List<String> calls(FakeCommandExecutor fake) {
+    return fake.argvs().stream()
+        .map(
+            a ->
+                BatchShell.isBatch(a)
+                    ? BatchShell.steps(a).stream().map(s -> s.get(0)).toList().toString()
+                    : a.get(0))
+        .toList();
+  }
+
+  /** Every command the host ran, the steps of a batched call each on their own. */
+  private static List<List<String>> ran(FakeCommandExecutor fake) {
+    return fake.argvs().stream()
+        .flatMap(a -> BatchShell.isBatch(a) ? BatchShell.steps(a).stream() : Stream.of(a))
+        .toList();
   }
 
   @Test
@@ -109,8 +125,13 @@ class IptablesApplierTest {
     // the script is constant: names, programs and the frame marker are positional arguments
     assertThat(first.get(2)).doesNotContain("opskit-ssh", "iptables-save", first.get(4));
     assertThat(first.get(3)).isEqualTo("sh");
-    assertThat(programs(fake.argvs()).subList(0, 3))
-        .containsExactly("batch", "iptables-restore", "ip6tables-restore");
+    // the restores and the read-back share the second call
+    assertThat(BatchShell.steps(fake.argvs().get(1)))
+        .containsExactly(
+            List.of("iptables-restore", "--noflush", "-w"),
+            List.of("ip6tables-restore", "--noflush", "-w"),
+            List.of("iptables-save"),
+            List.of("ip6tables-save"));
   }
 
   @Test
@@ -124,19 +145,20 @@ class IptablesApplierTest {
         .replyStdout(
             "create opskit-web-v4 hash:net family inet\nadd opskit-web-v4 198.18.5.0/24\n");
     programs.onArgv("iptables-nft-save").replyStdout(EMPTY_RAW);
+    programs.onArgvStartingWith("iptables-nft-restore").replyExit(0);
+    programs.onArgv("ipset", "restore").replyExit(0);
     FakeCommandExecutor fake = FakeCommandExecutor.create();
     BatchShell.install(fake, programs);
-    fake.onArgvStartingWith("iptables-nft-restore").replyExit(0);
-    fake.onArgv("ipset", "restore").replyExit(0);
     IptablesApplier applier =
         IptablesApplier.builder(fake).backend(IptablesBackend.NFT).verifyAfterApply(false).build();
     IptablesApplyResult result = applier.apply(list);
-    assertThat(programs(fake.argvs()))
-        .containsExactly("batch", "batch", "iptables-nft-restore", "ipset");
+    assertThat(calls(fake))
+        .containsExactly(
+            "[printenv, ipset, iptables-nft-save]", "[ipset]", "[iptables-nft-restore, ipset]");
     assertThat(BatchShell.steps(fake.argvs().get(1)))
         .containsExactly(List.of("ipset", "save", "opskit-web-v4"));
-    assertThat(new String(fake.commands().get(3).stdin(), java.nio.charset.StandardCharsets.UTF_8))
-        .isEqualTo("destroy opskit-web-v4\n");
+    assertThat(BatchShell.parse(fake.commands().get(2)).get(1))
+        .isEqualTo(new BatchShell.Step(List.of("ipset", "restore"), "destroy opskit-web-v4\n"));
     assertThat(result.snapshot().ipsetEntries())
         .containsEntry("opskit-web-v4", List.of("198.18.5.0/24"));
   }
@@ -148,8 +170,102 @@ class IptablesApplierTest {
     IptablesApplyResult result = IptablesApplier.create(fake).apply(list);
     assertThat(result.changed()).isTrue();
     assertThat(result.verified()).isTrue();
-    assertThat(programs(fake.argvs())).containsExactly("batch", "iptables-restore", "batch");
-    assertThat(BatchShell.steps(fake.argvs().get(2))).containsExactly(List.of("iptables-save"));
+    // one call reads, one call restores and reads back
+    assertThat(BatchShell.steps(fake.argvs().get(1)))
+        .containsExactly(List.of("iptables-restore", "--noflush", "-w"), List.of("iptables-save"));
+    assertThat(fake.argvs()).hasSize(2);
+  }
+
+  /**
+   * An IPv4 host whose ipset {@code opskit-web-v4} shows {@code liveEntries} once an {@code ipset
+   * restore} ran, and whose {@code iptables-save} shows {@code applied} once a restore ran.
+   */
+  private static FakeCommandExecutor ipsetHost(IptablesRuleSet applied, String... liveEntries) {
+    FakeCommandExecutor programs = FakeCommandExecutor.create();
+    AtomicReference<String> rules = new AtomicReference<>(EMPTY_RAW);
+    AtomicReference<String> set = new AtomicReference<>();
+    programs.onArgv("printenv", "SSH_CONNECTION").replyExit(1);
+    programs
+        .onArgv("ipset", "list", "-n")
+        .reply(
+            c ->
+                ExecResult.of(c, 0, set.get() == null ? "" : "opskit-web-v4\n", "", Duration.ZERO));
+    programs
+        .onArgv("ipset", "save", "opskit-web-v4")
+        .reply(
+            c ->
+                set.get() == null
+                    ? ExecResult.of(c, 1, "", "The set does not exist\n", Duration.ZERO)
+                    : ExecResult.of(c, 0, set.get(), "", Duration.ZERO));
+    programs
+        .onArgv("ipset", "restore")
+        .reply(
+            c -> {
+              StringBuilder saved =
+                  new StringBuilder("create opskit-web-v4 hash:net family inet hashsize 1024\n");
+              for (String entry : liveEntries) {
+                saved.append("add opskit-web-v4 ").append(entry).append('\n');
+              }
+              set.set(saved.toString());
+              return ExecResult.of(c, 0, "", "", Duration.ZERO);
+            });
+    programs
+        .onArgv("iptables-nft-save")
+        .reply(c -> ExecResult.of(c, 0, rules.get(), "", Duration.ZERO));
+    String after =
+        applied
+            .render()
+            .replace("*raw\n", "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+    programs
+        .onArgvStartingWith("iptables-nft-restore")
+        .reply(
+            c -> {
+              rules.set(after);
+              return ExecResult.of(c, 0, "", "", Duration.ZERO);
+            });
+    FakeCommandExecutor fake = FakeCommandExecutor.create();
+    BatchShell.install(fake, programs);
+    return fake;
+  }
+
+  @Test
+  void anIpsetAllowlistIsWrittenAndReadBackInOneCall() throws Exception {
+    NodePortAllowlist list =
+        NodePortAllowlist.builder().from(webAllowlist()).useIpset(true).build();
+    FakeCommandExecutor fake =
+        ipsetHost(list.ruleSet(IpFamily.IPV4), "198.18.1.0/24", "198.18.2.7");
+    IptablesApplier applier = IptablesApplier.builder(fake).backend(IptablesBackend.NFT).build();
+
+    IptablesApplyResult result = applier.apply(list);
+
+    assertThat(result.verified()).isTrue();
+    assertThat(calls(fake))
+        .containsExactly(
+            "[printenv, ipset, iptables-nft-save, ipset]",
+            "[ipset, iptables-nft-restore, iptables-nft-save, ipset]");
+    assertThat(BatchShell.steps(fake.argvs().get(1)).get(3))
+        .containsExactly("ipset", "save", "opskit-web-v4");
+    assertThat(applier.apply(list).changed()).isFalse();
+  }
+
+  @Test
+  void anIpsetThatDoesNotHoldTheEntriesAfterwardsFailsVerification() {
+    NodePortAllowlist list =
+        NodePortAllowlist.builder().from(webAllowlist()).useIpset(true).build();
+    FakeCommandExecutor fake =
+        ipsetHost(list.ruleSet(IpFamily.IPV4), "198.18.1.0/24", "198.18.9.9");
+    IptablesApplier applier = IptablesApplier.builder(fake).backend(IptablesBackend.NFT).build();
+
+    assertThatThrownBy(() -> applier.apply(list))
+        .isInstanceOfSatisfying(
+            IptablesApplyException.class,
+            e -> {
+              assertThat(e.getMessage())
+                  .contains(
+                      "ipset opskit-web-v4 lacks 1 entries [198.18.2.7/32]"
+                          + " and holds 1 others [198.18.9.9/32]");
+              assertThat(e.rolledBack()).isTrue();
+            });
   }
 
   @Test
@@ -162,14 +278,15 @@ class IptablesApplierTest {
     assertThat(result.verified()).isFalse();
     assertThat(result.summary()).contains("not read back");
     assertThat(result.commands()).containsExactly("iptables-restore --noflush -w");
-    assertThat(programs(fake.argvs())).containsExactly("batch", "iptables-restore");
+    assertThat(calls(fake))
+        .containsExactly("[printenv, iptables, ipset, iptables-save]", "[iptables-restore]");
 
     fake.clearCommands();
     IptablesApplyResult again = applier.apply(list);
     assertThat(again.changed()).isFalse();
     assertThat(again.verified()).isTrue();
     assertThat(again.commands()).isEmpty();
-    assertThat(programs(fake.argvs())).containsExactly("batch");
+    assertThat(calls(fake)).containsExactly("[printenv, ipset, iptables-save]");
   }
 
   @Test
@@ -182,7 +299,9 @@ class IptablesApplierTest {
             IptablesApplyException.class,
             e -> assertThat(e.getMessage()).contains("bad rule", "previous state restored"));
     // the rollback reads the state again and finds nothing of its owner left to undo
-    assertThat(programs(fake.argvs())).containsExactly("batch", "iptables-restore", "batch");
+    assertThat(calls(fake))
+        .containsExactly(
+            "[printenv, iptables, ipset, iptables-save]", "[iptables-restore]", "[iptables-save]");
   }
 
   @Test
@@ -195,7 +314,7 @@ class IptablesApplierTest {
               assertThat(e.clientAddress()).isEqualTo("198.18.9.9");
               assertThat(e.serverPort()).isEqualTo(22);
             });
-    assertThat(fake.argvs()).noneMatch(argv -> argv.get(0).endsWith("-restore"));
+    assertThat(ran(fake)).isNotEmpty().noneMatch(argv -> argv.get(0).endsWith("-restore"));
   }
 
   @Test
@@ -222,8 +341,8 @@ class IptablesApplierTest {
     // the fake host never shows the rules as applied, so verification must fail loudly
     assertThatThrownBy(() -> IptablesApplier.create(fake).apply(list))
         .isInstanceOf(IptablesApplyException.class)
-        .hasMessageContaining("differ from the desired set");
-    assertThat(fake.argvs())
+        .hasMessageContaining("differs from the desired one");
+    assertThat(ran(fake))
         .contains(List.of("iptables-restore", "--noflush", "-w"))
         .contains(List.of("ip6tables-restore", "--noflush", "-w"));
   }

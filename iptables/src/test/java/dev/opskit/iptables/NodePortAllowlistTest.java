@@ -3,6 +3,7 @@ package dev.opskit.iptables;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -86,6 +87,21 @@ class NodePortAllowlistTest {
                 + "add opskit-web-v4-t 198.18.1.0/24\n"
                 + "swap opskit-web-v4-t opskit-web-v4\n"
                 + "destroy opskit-web-v4-t\n");
+  }
+
+  @Test
+  void largeIpsetsAreCreatedWithRoomForTheirEntries() {
+    List<String> cidrs = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      cidrs.add("198.19." + i / 250 + "." + (i % 250 + 1) + "/32");
+    }
+    IpsetSpec large = IpsetSpec.of("opskit-big-v4", IpFamily.IPV4, cidrs);
+    assertThat(large.hashSize()).isEqualTo(16_384);
+    assertThat(large.restoreInput(true))
+        .startsWith("create opskit-big-v4 hash:net family inet hashsize 16384 maxelem 65536\n");
+    assertThat(IpsetSpec.of("s", IpFamily.IPV4, cidrs.subList(0, 1024)).hashSize()).isEqualTo(1024);
+    assertThat(IpsetSpec.of("s", IpFamily.IPV4, cidrs.subList(0, 1025)).hashSize()).isEqualTo(2048);
+    assertThat(IpsetSpec.of("s", IpFamily.IPV4, List.of()).hashSize()).isEqualTo(1024);
   }
 
   @Test

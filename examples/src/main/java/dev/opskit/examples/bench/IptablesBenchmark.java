@@ -25,7 +25,7 @@ import java.util.Locale;
  * java -cp opskit.jar dev.opskit.examples.bench.IptablesBenchmark [count [runs [--no-loop]]]}.
  */
 public final class IptablesBenchmark {
-  private static final int WARMUP_RUNS = 3;
+  private static final int WARMUP_RUNS = 10;
 
   private IptablesBenchmark() {}
 
