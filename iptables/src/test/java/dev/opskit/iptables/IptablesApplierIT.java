@@ -263,6 +263,27 @@ class IptablesApplierIT {
   }
 
   @Test
+  void commentsAndLogPrefixesReadBackAsWritten() throws Exception {
+    List<Rule> rules = new java.util.ArrayList<>();
+    for (String comment : List.of("hello", "a b", "it's", "q\"x", "back\\slash", "", "$(x) `y`")) {
+      rules.add(Rule.of(List.of(Match.comment(comment)), Target.returnToCaller()));
+    }
+    rules.add(Rule.of(Target.log("it's \"x\" ", 4)));
+    IptablesRuleSet commented =
+        IptablesRuleSet.builder()
+            .owner("notes")
+            .addTables(Table.of("filter", Chain.of("OPSKIT-notes", rules)))
+            .build();
+
+    IptablesApplyResult applied = applier.apply(commented);
+
+    assertThat(applied.verified()).isTrue();
+    assertThat(applier.observe(IpFamily.IPV4).table("filter").orElseThrow().chain("OPSKIT-notes"))
+        .hasValueSatisfying(chain -> assertThat(chain.rules()).isEqualTo(rules));
+    assertThat(applier.apply(commented).changed()).isFalse();
+  }
+
+  @Test
   void aSetWithOneInvalidRuleChangesNothing() throws Exception {
     applier.apply(allowlist(NodePortAllowlist.Mode.RAW_PREROUTING, "198.18.1.0/24"));
     String before = state("iptables-save");

@@ -55,6 +55,11 @@ class ModelValidationTest {
   void commentsAreValidated() {
     assertThat(Match.comment("a \"b\"").tokens())
         .containsExactly("-m", "comment", "--comment", "\"a \\\"b\\\"\"");
+    // quoted exactly as iptables-save prints them, so that they read back equal
+    assertThat(Match.comment("allow_web-1").tokens()).endsWith("allow_web-1");
+    assertThat(Match.comment("").tokens()).endsWith("\"\"");
+    assertThat(Match.comment("it's a\\b").tokens()).endsWith("\"it\\'s a\\\\b\"");
+    assertThat(Target.log("it's", 4).tokens()).contains("\"it\\'s\"");
     assertThatThrownBy(() -> Match.comment("x".repeat(257))).hasMessageContaining("257");
     assertThatThrownBy(() -> Match.comment("two\nlines")).hasMessageContaining("two\\nlines");
   }
@@ -86,7 +91,7 @@ class ModelValidationTest {
             Target.accept());
     assertThat(rule.spec())
         .isEqualTo(
-            "-s 198.18.0.0/24 -i eth0 -p tcp -m comment --comment \"c\" -m tcp --dport 80 -j ACCEPT");
+            "-s 198.18.0.0/24 -i eth0 -p tcp -m comment --comment c -m tcp --dport 80 -j ACCEPT");
   }
 
   @Test

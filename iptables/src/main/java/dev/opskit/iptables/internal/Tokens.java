@@ -70,8 +70,31 @@ public final class Tokens {
     return out.toString();
   }
 
-  /** A value always written in double quotes, as iptables-save writes comments and prefixes. */
+  /**
+   * A value written as iptables-save writes comments and log prefixes: bare when it is a non-empty
+   * run of letters, digits, {@code _} and {@code -}; otherwise in double quotes, with {@code "},
+   * {@code \\} and {@code '} escaped by a backslash.
+   */
   public static String quote(String value) {
-    return '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    if (!value.isEmpty() && value.chars().allMatch(Tokens::isBare)) {
+      return value;
+    }
+    StringBuilder out = new StringBuilder(value.length() + 2).append('"');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '"' || c == '\\' || c == '\'') {
+        out.append('\\');
+      }
+      out.append(c);
+    }
+    return out.append('"').toString();
+  }
+
+  private static boolean isBare(int c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '-';
   }
 }
