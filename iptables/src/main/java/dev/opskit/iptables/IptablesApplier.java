@@ -257,6 +257,7 @@ public final class IptablesApplier {
    */
   public IptablesApplyResult apply(List<IptablesRuleSet> desired)
       throws IOException, InterruptedException {
+    owners(desired);
     Set<IpFamily> families = families(desired);
     FutureTask<Map<List<String>, ExecResult>> reading =
         startReading(() -> read(false, false, families, List.of()));
@@ -364,6 +365,20 @@ public final class IptablesApplier {
         IptablesRuleSet.empty(IpFamily.IPV4, owner), IptablesRuleSet.empty(IpFamily.IPV6, owner));
   }
 
+  /** The sets' owners, in order. */
+  private static List<String> owners(List<IptablesRuleSet> sets) {
+    List<String> owners = new ArrayList<>();
+    for (IptablesRuleSet set : sets) {
+      String owner =
+          set.owner()
+              .orElseThrow(() -> new IllegalArgumentException("rule set " + set + " has no owner"));
+      if (!owners.contains(owner)) {
+        owners.add(owner);
+      }
+    }
+    return owners;
+  }
+
   private static Set<IpFamily> families(List<IptablesRuleSet> sets) {
     Set<IpFamily> families = new LinkedHashSet<>();
     sets.forEach(s -> families.add(s.family()));
@@ -432,15 +447,7 @@ public final class IptablesApplier {
       Map<List<String>, ExecResult> read,
       Map<IpFamily, Map<String, Rule>> known)
       throws IOException, InterruptedException {
-    List<String> owners = new ArrayList<>();
-    for (IptablesRuleSet set : desired) {
-      String owner =
-          set.owner()
-              .orElseThrow(() -> new IllegalArgumentException("rule set " + set + " has no owner"));
-      if (!owners.contains(owner)) {
-        owners.add(owner);
-      }
-    }
+    List<String> owners = owners(desired);
     Set<IpFamily> families = families(desired);
     List<String> ipsetNames = new ArrayList<>();
     ipsets.forEach(s -> ipsetNames.add(s.name()));

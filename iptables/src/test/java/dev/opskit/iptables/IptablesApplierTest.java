@@ -348,6 +348,16 @@ class IptablesApplierTest {
   }
 
   @Test
+  void aRuleSetWithoutOwnerIsRefusedBeforeAnythingRuns() {
+    FakeCommandExecutor fake = FakeCommandExecutor.create();
+    IptablesRuleSet unowned = IptablesRuleSet.parse(EMPTY_RAW);
+    assertThatThrownBy(() -> IptablesApplier.create(fake).apply(unowned))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("has no owner");
+    assertThat(fake.argvs()).isEmpty();
+  }
+
+  @Test
   void fixedBackendUsesItsOwnPrograms() throws Exception {
     FakeCommandExecutor fake = FakeCommandExecutor.create();
     fake.onArgv("iptables-legacy-save").replyStdout(EMPTY_RAW);
