@@ -142,4 +142,14 @@ class IptablesRuleSetParseTest {
         .isInstanceOfSatisfying(
             IptablesParseException.class, e -> assertThat(e.lineNumber()).isEqualTo(1));
   }
+
+  @Test
+  void aBareLogTargetIsTyped() {
+    IptablesRuleSet parsed =
+        IptablesRuleSet.parse(
+            "*filter\n:OPSKIT-x - [0:0]\n-A OPSKIT-x -j LOG\n-A OPSKIT-x -g OPSKIT-x\nCOMMIT\n");
+    List<Rule> rules = parsed.table("filter").orElseThrow().chain("OPSKIT-x").orElseThrow().rules();
+    assertThat(rules.get(0).target()).contains(Target.log("", 4));
+    assertThat(rules.get(1).target()).contains(Target.goTo("OPSKIT-x"));
+  }
 }

@@ -373,6 +373,8 @@ public final class RuleSetParser {
       Target typed = null;
       if (verb.equals("-g") && options.isEmpty()) {
         typed = Target.goTo(name);
+      } else if (name.equals("LOG")) {
+        typed = log(options);
       } else if (options.isEmpty()) {
         switch (name) {
           case "ACCEPT":
@@ -389,8 +391,6 @@ public final class RuleSetParser {
         }
       } else if (name.equals("REJECT") && options.size() == 2) {
         typed = Target.reject(options.get(1));
-      } else if (name.equals("LOG")) {
-        typed = log(options);
       }
       if (typed != null && typed.tokens().equals(tokens)) {
         return typed;
