@@ -457,7 +457,11 @@ public final class IptablesApplier {
     StringBuilder ipsetInput = new StringBuilder();
     Set<String> live = liveIpsets(read);
     for (IpsetSpec spec : ipsets) {
-      SavedIpset current = savedIpset(read, spec.name());
+      List<String> entries = snapshot.ipsetEntries().get(spec.name());
+      SavedIpset current =
+          entries == null
+              ? null
+              : new SavedIpset(snapshot.ipsetFamilies().get(spec.name()), entries);
       if (current != null && current.holds(spec)) {
         continue;
       }
