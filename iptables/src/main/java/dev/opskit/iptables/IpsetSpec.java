@@ -76,11 +76,16 @@ public abstract class IpsetSpec {
    * @param createLive whether the live set must be created first (it does not exist yet)
    */
   public String restoreInput(boolean createLive) {
-    StringBuilder out = new StringBuilder();
-    if (createLive) {
-      out.append(createLine(name()));
-    }
-    out.append(createLine(temporaryName()));
+    return createLive ? createLine(name()) + fillInput() : fillInput();
+  }
+
+  /**
+   * The part of {@link #restoreInput} that fills the temporary set and swaps it in; rendered once
+   * per value, as an applier may render it while it reads the host.
+   */
+  @Value.Lazy
+  String fillInput() {
+    StringBuilder out = new StringBuilder(createLine(temporaryName()));
     for (String entry : entries()) {
       out.append("add ").append(temporaryName()).append(' ').append(entry).append('\n');
     }

@@ -312,6 +312,7 @@ public final class IptablesApplier {
         sets.add(allowlist.ruleSet(family));
       }
       ipsets = allowlist.ipsets();
+      ipsets.forEach(IpsetSpec::fillInput);
       known = knownLines(sets);
     } catch (RuntimeException | Error e) {
       reading.cancel(true);
@@ -388,10 +389,15 @@ public final class IptablesApplier {
   /** The rule lines the sets will read back as, per family, to parse them without re-parsing. */
   private static Map<IpFamily, Map<String, Rule>> knownLines(List<IptablesRuleSet> sets) {
     Map<IpFamily, Map<String, Rule>> known = new EnumMap<>(IpFamily.class);
-    for (IpFamily family : families(sets)) {
-      known.put(
-          family,
-          RuleSetParser.knownLines(sets.stream().filter(s -> s.family() == family).toList()));
+    for (IptablesRuleSet set : sets) {
+      Map<String, Rule> lines = known.get(set.family());
+      if (lines == null) {
+        known.put(set.family(), set.knownLines());
+      } else {
+        Map<String, Rule> merged = new HashMap<>(lines);
+        merged.putAll(set.knownLines());
+        known.put(set.family(), merged);
+      }
     }
     return known;
   }

@@ -5,8 +5,10 @@ import dev.opskit.iptables.internal.Cidrs;
 import dev.opskit.iptables.internal.RuleSetParser;
 import dev.opskit.iptables.internal.RuleSetRenderer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -179,6 +181,15 @@ public abstract class IptablesRuleSet {
               + OWNER.pattern()
               + " (it becomes part of chain names)");
     }
+  }
+
+  /**
+   * The rule lines this set reads back as, mapped to their rules, so that a read-back need not
+   * parse them again; built on first use.
+   */
+  @Value.Lazy
+  Map<String, Rule> knownLines() {
+    return Collections.unmodifiableMap(RuleSetParser.knownLines(List.of(this)));
   }
 
   @Value.Check

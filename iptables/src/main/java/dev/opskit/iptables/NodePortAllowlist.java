@@ -3,9 +3,12 @@ package dev.opskit.iptables;
 import dev.opskit.core.internal.OpskitStyle;
 import dev.opskit.iptables.internal.Cidrs;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -130,7 +133,8 @@ public abstract class NodePortAllowlist {
     return "opskit-" + name() + (family == IpFamily.IPV4 ? "-v4" : "-v6");
   }
 
-  /** The ipsets this allowlist needs (empty unless {@link #useIpset()}). */
+  /** The ipsets this allowlist needs (empty unless {@link #useIpset()}); built once per value. */
+  @Value.Lazy
   public List<IpsetSpec> ipsets() {
     if (!useIpset()) {
       return List.of();
@@ -139,11 +143,27 @@ public abstract class NodePortAllowlist {
     for (IpFamily family : families()) {
       sets.add(IpsetSpec.of(ipsetName(family), family, allowedCidrs(family)));
     }
-    return sets;
+    return List.copyOf(sets);
   }
 
-  /** The owned rule set for one family, ready for {@link IptablesPlan#of} or an applier. */
+  /**
+   * The owned rule set for one family, ready for {@link IptablesPlan#of} or an applier; built once
+   * per value for the allowlist's {@link #families()}.
+   */
   public IptablesRuleSet ruleSet(IpFamily family) {
+    IptablesRuleSet built = ruleSets().get(family);
+    return built != null ? built : buildRuleSet(family);
+  }
+
+  /** The rule sets of {@link #families()}, built on first use. */
+  @Value.Lazy
+  Map<IpFamily, IptablesRuleSet> ruleSets() {
+    Map<IpFamily, IptablesRuleSet> sets = new EnumMap<>(IpFamily.class);
+    families().forEach(family -> sets.put(family, buildRuleSet(family)));
+    return Collections.unmodifiableMap(sets);
+  }
+
+  private IptablesRuleSet buildRuleSet(IpFamily family) {
     String chain = chainName();
     List<Rule> rules = new ArrayList<>();
     if (mode() != Mode.RAW_PREROUTING) {

@@ -105,6 +105,18 @@ class NodePortAllowlistTest {
   }
 
   @Test
+  void derivedRuleSetsAndIpsetsAreBuiltOncePerValue() {
+    NodePortAllowlist list = web().useIpset(true).build();
+    assertThat(list.ruleSet(IpFamily.IPV4)).isSameAs(list.ruleSet(IpFamily.IPV4));
+    assertThat(list.ipsets()).isSameAs(list.ipsets());
+    assertThatThrownBy(() -> list.ipsets().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+    NodePortAllowlist v4Only = web().ipv6(false).build();
+    // a family the allowlist does not write is still built on request, just not kept
+    assertThat(v4Only.ruleSet(IpFamily.IPV6).family()).isEqualTo(IpFamily.IPV6);
+  }
+
+  @Test
   void blocksTellsWhoIsDropped() {
     NodePortAllowlist list = web().build();
     assertThat(list.blocks("198.18.1.9", "tcp", 30001)).isFalse();

@@ -213,8 +213,11 @@ public final class ShellBatch {
         "batched commands returned no framed output for `" + String.join(" ", step.argv()) + "`");
   }
 
+  /** The input's size in UTF-8 bytes, or a lower bound when that is already over the limit. */
   private static int bytes(String input) {
-    return input.getBytes(StandardCharsets.UTF_8).length;
+    return input.length() > EMBEDDED_LIMIT
+        ? input.length()
+        : input.getBytes(StandardCharsets.UTF_8).length;
   }
 
   private static List<String> checkArgv(List<String> argv) {
