@@ -23,24 +23,26 @@ import java.util.Locale;
  * read-back is a dump of everything just written ({@code iptables-save}, {@code ipset save}), so
  * its cost is reported on its own line rather than folded into the comparison.
  *
- * <p>Raw and opskit applies run alternately, each in a fresh namespace, and the medians are
- * compared, so that load on a shared machine hits them alike; untimed applies warm the JVM first,
- * as in a controller that applies often (the first apply in a fresh JVM is reported on its own).
- * Run as root: {@code java -cp opskit.jar dev.opskit.examples.bench.IptablesBenchmark [count [runs
+ * <p>Raw and opskit applies run alternately, each in a fresh namespace after the kernel has settled
+ * from deleting the previous one; each ratio is the median of the ratios of adjacent runs, so that
+ * drifting load on a shared machine hits both sides alike; untimed applies warm the JVM first, as
+ * in a controller that applies often (the first apply in a fresh JVM is reported on its own). Run
+ * as root: {@code java -cp opskit.jar dev.opskit.examples.bench.IptablesBenchmark [count [runs
  * [--no-loop]]]}.
  */
 public final class IptablesBenchmark {
   private static final int WARMUP_RUNS = 10;
+  private static final long SETTLE_MILLIS = 200;
 
   private IptablesBenchmark() {}
 
   /**
    * Entry point; the optional arguments are the number of CIDRs (10,000 by default), the number of
-   * timed runs of each way (5) and {@code --no-loop} to skip the slow loop of single commands.
+   * timed runs of each way (15) and {@code --no-loop} to skip the slow loop of single commands.
    */
   public static void main(String[] args) throws Exception {
     int count = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 15;
     boolean withLoop = !(args.length > 2 && args[2].equals("--no-loop"));
     List<String> cidrs = cidrs(count);
     NodePortAllowlist rules = allowlist(cidrs, false);
@@ -92,12 +94,12 @@ public final class IptablesBenchmark {
         Locale.ROOT,
         "opskit apply, no read-back:         %8.1f ms  = %.2fx raw restore%n",
         unverified,
-        unverified / raw);
+        pairedRatio(unverifiedApplies, raws));
     System.out.printf(
         Locale.ROOT,
         "opskit apply, read back (default):  %8.1f ms  = %.2fx raw restore%n",
         opskit,
-        opskit / raw);
+        pairedRatio(applies, raws));
     System.out.printf(Locale.ROOT, "opskit apply, first in this JVM:    %8.1f ms%n", cold);
     System.out.printf(Locale.ROOT, "opskit re-apply (no-op):            %8.1f ms%n", noop);
     if (withLoop) {
@@ -112,12 +114,12 @@ public final class IptablesBenchmark {
         Locale.ROOT,
         "opskit ipset apply, no read-back:   %8.1f ms  = %.2fx raw%n",
         unverifiedIpset,
-        unverifiedIpset / rawIpset);
+        pairedRatio(unverifiedIpsets, rawIpsets));
     System.out.printf(
         Locale.ROOT,
         "opskit ipset apply, read back:      %8.1f ms  = %.2fx raw%n",
         opskitIpset,
-        opskitIpset / rawIpset);
+        pairedRatio(opskitIpsets, rawIpsets));
   }
 
   /** A timed action returning milliseconds. */
@@ -137,6 +139,17 @@ public final class IptablesBenchmark {
     List<Double> sorted = new ArrayList<>(times);
     sorted.sort(Double::compare);
     return sorted.get(sorted.size() / 2);
+  }
+
+  /**
+   * The median of the ratios of runs made one after the other, which drift on a machine cancels.
+   */
+  private static double pairedRatio(List<Double> times, List<Double> baseline) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < times.size(); i++) {
+      ratios.add(times.get(i) / baseline.get(i));
+    }
+    return median(ratios);
   }
 
   private static List<Long> rounded(List<Double> times) {
@@ -166,6 +179,15 @@ public final class IptablesBenchmark {
         .build();
   }
 
+  /**
+   * Waits for the kernel's deferred work to pass: deleting a namespace that held 10,000 rules frees
+   * them in a kernel worker after {@code ip netns del} returns, and that work would otherwise land
+   * in the next timed run.
+   */
+  private static void settle() throws InterruptedException {
+    Thread.sleep(SETTLE_MILLIS);
+  }
+
   private static double since(long start) {
     return (System.nanoTime() - start) / 1e6;
   }
@@ -175,6 +197,7 @@ public final class IptablesBenchmark {
       CommandExecutor node = net.executor(net.namespace("node"));
       IptablesApplier applier = IptablesApplier.builder(node).verifyAfterApply(verify).build();
       applier.backend();
+      settle();
       long start = System.nanoTime();
       IptablesApplyResult result = applier.apply(list);
       double ms = since(start);
@@ -188,6 +211,7 @@ public final class IptablesBenchmark {
     try (IptablesBenchNetwork net = new IptablesBenchNetwork()) {
       IptablesApplier applier = IptablesApplier.create(net.executor(net.namespace("node")));
       applier.apply(list);
+      settle();
       long start = System.nanoTime();
       IptablesApplyResult result = applier.apply(list);
       double ms = since(start);
@@ -200,6 +224,7 @@ public final class IptablesBenchmark {
     String input = list.ruleSet(IpFamily.IPV4).render();
     try (IptablesBenchNetwork net = new IptablesBenchNetwork()) {
       CommandExecutor node = net.executor(net.namespace("node"));
+      settle();
       long start = System.nanoTime();
       node.execute(Command.of("iptables-restore", "--noflush", "-w").withStdin(input))
           .requireSuccess();
@@ -212,6 +237,7 @@ public final class IptablesBenchmark {
     String rules = list.ruleSet(IpFamily.IPV4).render();
     try (IptablesBenchNetwork net = new IptablesBenchNetwork()) {
       CommandExecutor node = net.executor(net.namespace("node"));
+      settle();
       long start = System.nanoTime();
       node.execute(Command.of("ipset", "restore").withStdin(sets)).requireSuccess();
       node.execute(Command.of("iptables-restore", "--noflush", "-w").withStdin(rules))
@@ -224,6 +250,7 @@ public final class IptablesBenchmark {
     try (IptablesBenchNetwork net = new IptablesBenchNetwork()) {
       CommandExecutor node = net.executor(net.namespace("node"));
       List<List<String>> commands = list.ruleSet(IpFamily.IPV4).renderCommands();
+      settle();
       long start = System.nanoTime();
       for (List<String> argv : commands) {
         node.execute(Command.of(argv)).requireSuccess();
