@@ -35,14 +35,16 @@ import org.slf4j.LoggerFactory;
  * Applies owned rule sets and NodePort allowlists to a host through a {@link CommandExecutor}:
  * observe ({@code iptables-save}), plan, apply (one {@code iptables-restore --noflush -w} per
  * changed table, naming only opskit-owned chains), verify (observe again; the plan must now be
- * empty). A second apply of the same set runs no state-changing command and says so.
+ * empty and each ipset hold exactly its entries). A second apply of the same set runs no
+ * state-changing command and says so.
  *
  * <p>An apply costs two executor calls, each one {@code sh -c} with every variable part passed as a
  * positional argument: one reads everything it needs before changing anything (the SSH connection
  * to protect, the backend, the ipsets, {@code iptables-save} per family), the other runs the {@code
  * ipset restore} and {@code iptables-restore} steps in order, stopping at the first that fails, and
- * reads the result back. The desired rules are built while the first call runs. The read-back can
- * be turned off with {@link Builder#verifyAfterApply(boolean)}.
+ * reads the result back. The desired rules are built while the first call runs, which it does on a
+ * short-lived thread of its own (an {@link dev.opskit.core.ExecutionListener} hears of it there).
+ * The read-back can be turned off with {@link Builder#verifyAfterApply(boolean)}.
  *
  * <pre>{@code
  * IptablesApplier applier = IptablesApplier.create(executor);
