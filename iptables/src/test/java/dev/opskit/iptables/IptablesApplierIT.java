@@ -3,11 +3,15 @@ package dev.opskit.iptables;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
+import dev.opskit.core.ExecutionListener;
 import dev.opskit.core.test.Privileged;
 import dev.opskit.core.test.TestNetworks;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -139,6 +143,42 @@ class IptablesApplierIT {
   }
 
   @Test
+  void largeRuleListsOfBothFamiliesApplyInSeparateCallsAndVerify() throws Exception {
+    // each family's restore input is far above what one call carries besides its stdin
+    List<String> cidrs = new ArrayList<>(IpsetAllowlistIT.cidrs(1_500));
+    for (int i = 1; i <= 1_500; i++) {
+      cidrs.add("fd00:198:18::" + Integer.toHexString(i) + "/128");
+    }
+    NodePortAllowlist large =
+        allowlist(NodePortAllowlist.Mode.RAW_PREROUTING, cidrs.toArray(String[]::new));
+    AtomicInteger calls = new AtomicInteger();
+    IptablesApplier counting =
+        IptablesApplier.create(
+            executor.withListener(
+                new ExecutionListener() {
+                  @Override
+                  public void started(Command command) {
+                    calls.incrementAndGet();
+                  }
+                }));
+
+    IptablesApplyResult applied = counting.apply(large);
+
+    // the read, then the IPv4 restore on stdin, then the IPv6 restore on stdin with the read-back
+    assertThat(calls).hasValue(3);
+    assertThat(applied.verified()).isTrue();
+    assertThat(applied.commands())
+        .containsExactly("iptables-restore --noflush -w", "ip6tables-restore --noflush -w");
+    assertThat(net.exec(node, "iptables-save", "-t", "raw").stdoutUtf8().lines())
+        .filteredOn(l -> l.startsWith("-A OPSKIT-web -s "))
+        .hasSize(1_500);
+    assertThat(net.exec(node, "ip6tables-save", "-t", "raw").stdoutUtf8().lines())
+        .filteredOn(l -> l.startsWith("-A OPSKIT-web -s "))
+        .hasSize(1_500);
+    assertThat(applier.apply(large).changed()).isFalse();
+  }
+
+  @Test
   void detectsTheNftBackend() throws Exception {
     assertThat(applier.backend()).isEqualTo(IptablesBackend.NFT);
   }
@@ -264,7 +304,7 @@ class IptablesApplierIT {
 
   @Test
   void commentsAndLogPrefixesReadBackAsWritten() throws Exception {
-    List<Rule> rules = new java.util.ArrayList<>();
+    List<Rule> rules = new ArrayList<>();
     for (String comment : List.of("hello", "a b", "it's", "q\"x", "back\\slash", "", "$(x) `y`")) {
       rules.add(Rule.of(List.of(Match.comment(comment)), Target.returnToCaller()));
     }
