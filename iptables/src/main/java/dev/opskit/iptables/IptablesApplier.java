@@ -326,7 +326,7 @@ public final class IptablesApplier {
     List<String> stale = new ArrayList<>();
     if (!allowlist.useIpset()) {
       // sets left from an earlier ipset-backed apply: rarely there, so saved by a second read
-      stale.addAll(existing(ipsetNames(allowlist), read));
+      stale.addAll(existing(ipsetNames(allowlist.name()), read));
       if (!stale.isEmpty()) {
         read = withIpsetsSaved(read, stale);
       }
@@ -341,25 +341,21 @@ public final class IptablesApplier {
     return checked(apply(allowlist), check, timeout);
   }
 
-  /** Deletes every chain and jump {@code owner} owns, in both families. */
+  /**
+   * Deletes every chain and jump {@code owner} owns, in both families, and the ipsets an allowlist
+   * of that name keeps ({@code opskit-OWNER-v4}, {@code -v6}).
+   */
   public IptablesApplyResult remove(String owner) throws IOException, InterruptedException {
-    List<IptablesRuleSet> empty = emptySets(owner);
-    Map<List<String>, ExecResult> read = read(false, false, families(empty), List.of());
-    return applyAll(empty, List.of(), List.of(), List.of(), read, Map.of());
+    List<String> ipsetNames = ipsetNames(owner);
+    Map<List<String>, ExecResult> read = read(false, true, List.of(IpFamily.values()), ipsetNames);
+    return applyAll(
+        emptySets(owner), List.of(), existing(ipsetNames, read), List.of(), read, Map.of());
   }
 
-  /** Deletes the allowlist's chains, jumps and ipsets. */
+  /** Deletes the allowlist's chains, jumps and ipsets; the same as {@code remove(name)}. */
   public IptablesApplyResult remove(NodePortAllowlist allowlist)
       throws IOException, InterruptedException {
-    Map<List<String>, ExecResult> read =
-        read(false, true, List.of(IpFamily.values()), ipsetNames(allowlist));
-    return applyAll(
-        emptySets(allowlist.name()),
-        List.of(),
-        existing(ipsetNames(allowlist), read),
-        List.of(),
-        read,
-        Map.of());
+    return remove(allowlist.name());
   }
 
   /** Owned sets of both families without tables: applied, they remove what {@code owner} has. */
@@ -687,11 +683,11 @@ public final class IptablesApplier {
     }
   }
 
-  /** The names the allowlist's ipsets have or would have, in both families. */
-  private static List<String> ipsetNames(NodePortAllowlist allowlist) {
+  /** The names the ipsets of allowlist {@code name} have or would have, in both families. */
+  private static List<String> ipsetNames(String name) {
     List<String> names = new ArrayList<>();
     for (IpFamily family : IpFamily.values()) {
-      names.add(allowlist.ipsetName(family));
+      names.add(NodePortAllowlist.ipsetName(name, family));
     }
     return names;
   }

@@ -130,7 +130,12 @@ public abstract class NodePortAllowlist {
 
   /** The ipset name for a family: {@code opskit-NAME-v4} or {@code opskit-NAME-v6}. */
   public String ipsetName(IpFamily family) {
-    return "opskit-" + name() + (family == IpFamily.IPV4 ? "-v4" : "-v6");
+    return ipsetName(name(), family);
+  }
+
+  /** The ipset name of allowlist {@code name} for a family. */
+  static String ipsetName(String name, IpFamily family) {
+    return "opskit-" + name + (family == IpFamily.IPV4 ? "-v4" : "-v6");
   }
 
   /** The ipsets this allowlist needs (empty unless {@link #useIpset()}); built once per value. */

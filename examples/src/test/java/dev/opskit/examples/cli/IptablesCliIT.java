@@ -8,7 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-@Privileged(tools = {"ip", "iptables", "iptables-save"})
+@Privileged(tools = {"ip", "iptables", "iptables-save", "ipset"})
 class IptablesCliIT {
   private TestNetworks net;
   private String node;
@@ -78,6 +78,31 @@ class IptablesCliIT {
     CliRun remove = CliRun.of("iptables", "remove-nodeport", "--netns", node, "--name", "web");
     assertThat(remove.exitCode).as(remove.toString()).isZero();
     assertThat(save()).doesNotContain("OPSKIT-web");
+  }
+
+  @Test
+  void removingAnIpsetAllowlistDestroysItsIpsets() {
+    CliRun allow =
+        CliRun.of(
+            "iptables",
+            "allow-nodeport",
+            "--netns",
+            node,
+            "--name",
+            "db",
+            "--port",
+            "30002",
+            "--allow",
+            "198.18.1.0/24",
+            "--ipset");
+    assertThat(allow.exitCode).as(allow.toString()).isZero();
+    assertThat(net.exec(node, "ipset", "list", "-n").stdoutUtf8()).contains("opskit-db-v4");
+
+    CliRun remove = CliRun.of("iptables", "remove-nodeport", "--netns", node, "--name", "db");
+
+    assertThat(remove.exitCode).as(remove.toString()).isZero();
+    assertThat(save()).doesNotContain("OPSKIT-db");
+    assertThat(net.exec(node, "ipset", "list", "-n").stdoutUtf8()).isBlank();
   }
 
   @Test
