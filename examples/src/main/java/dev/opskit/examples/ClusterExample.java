@@ -10,7 +10,6 @@ import dev.opskit.cluster.ReapReport;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import io.kubernetes.client.openapi.ApiClient;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.time.Duration;
 
 /**
@@ -43,7 +42,7 @@ public final class ClusterExample {
 
     ImageViews images =
         ImageInventory.builder().apiClient(client).build().views(ImagePolicy.defaults());
-    ImageReportFormat.TABLE.writeFindings(images.findings(), new PrintWriter(System.out, true));
+    ImageReportFormat.TABLE.writeFindings(images.findings(), System.out);
     // [/readme]
   }
 }

@@ -2,11 +2,14 @@ package dev.opskit.examples;
 
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.LocalExecutor;
+import dev.opskit.iptables.ApplyCheck;
 import dev.opskit.iptables.IptablesApplier;
 import dev.opskit.iptables.IptablesApplyResult;
 import dev.opskit.iptables.NodePortAllowlist;
 import dev.opskit.iptables.PortRange;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 
 /**
@@ -28,15 +31,18 @@ public final class IptablesExample {
             .mode(NodePortAllowlist.Mode.RAW_PREROUTING) // the default: before conntrack and DNAT
             .build();
 
+    ApplyCheck stillReachable = // a new connection still gets in, or the change is undone
+        () -> {
+          try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", 22), 2_000);
+            return true;
+          }
+        };
     CommandExecutor node = LocalExecutor.create(); // or an SshExecutor, .withSudo()
     IptablesApplier iptables = IptablesApplier.create(node);
     IptablesApplyResult result =
-        iptables.applyWithCheck(allowlist, IptablesExample::stillReachable, Duration.ofSeconds(30));
+        iptables.applyWithCheck(allowlist, stillReachable, Duration.ofSeconds(30));
     System.out.println(result.summary()); // a second apply changes nothing and says so
     // [/readme]
-  }
-
-  private static boolean stillReachable() {
-    return true;
   }
 }
