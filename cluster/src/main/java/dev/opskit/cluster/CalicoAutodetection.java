@@ -36,11 +36,16 @@ import org.immutables.value.Value;
  * <p>The DaemonSet is looked up in {@link #namespaces()} in order ({@code kube-system}, then {@code
  * calico-system}). Apply sends a JSON patch whose {@code test} operations pin the resourceVersion
  * the plan saw, so a DaemonSet changed in between is never overwritten (the API answers with an
- * error and nothing changes; plan again). When an {@code operator.tigera.io/v1 Installation} exists
- * the Tigera operator owns the DaemonSet and reverts edits: the plan says so and {@link #apply}
- * throws {@link CalicoOperatorManagedException} carrying the equivalent change to the
- * Installation's {@code spec.calicoNetwork.nodeAddressAutodetectionV4}. Objects are read as generic
- * JSON, so fields newer than this client never break it. Safe for concurrent use.
+ * error and nothing changes; plan again). Every entry of a variable defined more than once is
+ * replaced by one (the container sees the last definition), and verifying reads that effective
+ * value. A method calico-node would not read (an IPv6 method while {@code IP6} is not {@code
+ * autodetect}, an IPv4 method under a fixed {@code IP}) is refused unless {@link #force()} is set.
+ * When an {@code operator.tigera.io/v1 Installation} exists, or the DaemonSet has an ownerReference
+ * to a Tigera operator object (even one that is gone), the Tigera operator owns the DaemonSet and
+ * reverts edits: the plan says so and {@link #apply} throws {@link CalicoOperatorManagedException}
+ * carrying the equivalent change to the Installation's {@code
+ * spec.calicoNetwork.nodeAddressAutodetectionV4}. Objects are read as generic JSON, so fields newer
+ * than this client never break it. Safe for concurrent use.
  */
 @Value.Immutable
 @OpskitStyle
@@ -80,6 +85,16 @@ public abstract class CalicoAutodetection {
   }
 
   /**
+   * Whether {@link #apply} writes a plan whose methods would have no effect ({@link
+   * CalicoAutodetectionPlan#ineffective()}), for example an IPv6 method before {@code
+   * IP6=autodetect} is set; false by default.
+   */
+  @Value.Default
+  public boolean force() {
+    return false;
+  }
+
+  /**
    * Observes the DaemonSet and the operator's Installation and plans the change; no writes.
    *
    * @throws OpskitException when no DaemonSet is found and no operator manages Calico
@@ -90,7 +105,9 @@ public abstract class CalicoAutodetection {
     for (String namespace : namespaces()) {
       Optional<JsonObject> found = readDaemonSet(namespace);
       if (found.isPresent()) {
-        return CalicoPlanner.plan(found.get(), container(), ipv4(), ipv6(), installation);
+        Optional<String> owner =
+            installation.isPresent() ? installation : CalicoPlanner.operatorOwner(found.get());
+        return CalicoPlanner.plan(found.get(), container(), ipv4(), ipv6(), owner);
       }
     }
     if (installation.isPresent()) {
@@ -111,6 +128,7 @@ public abstract class CalicoAutodetection {
    * Applies a plan made by {@link #plan()}, then observes again to verify.
    *
    * @throws CalicoOperatorManagedException when the operator manages Calico
+   * @throws IllegalStateException when a method would have no effect and {@link #force()} is off
    * @throws ClusterRequestException when the API refuses the update, with 409 when the DaemonSet
    *     changed after the plan was made (plan again)
    * @throws IOException when the API cannot be reached
@@ -119,6 +137,12 @@ public abstract class CalicoAutodetection {
     if (plan.operatorManaged()) {
       throw new CalicoOperatorManagedException(
           plan.operatorInstallation().orElseThrow(), plan.installationPatch().orElse("{}"));
+    }
+    if (!plan.ineffective().isEmpty() && !force()) {
+      throw new IllegalStateException(
+          "refusing to set a method calico-node would not read: "
+              + String.join("; ", plan.ineffective())
+              + " (or force the change)");
     }
     if (plan.isEmpty()) {
       return CalicoAutodetectionResult.builder()
@@ -135,6 +159,11 @@ public abstract class CalicoAutodetection {
                 () ->
                     new OpskitException(
                         "daemonset " + plan.namespace() + "/" + plan.daemonSet() + " vanished"));
+    Optional<String> owner = CalicoPlanner.operatorOwner(current);
+    if (owner.isPresent()) {
+      throw new CalicoOperatorManagedException(
+          owner.get(), CalicoPlanner.installationPatch(ipv4(), ipv6()));
+    }
     JsonObject metadata = current.getAsJsonObject("metadata");
     metadata.addProperty("resourceVersion", plan.resourceVersion());
     try {

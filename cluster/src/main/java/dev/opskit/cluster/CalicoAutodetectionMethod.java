@@ -1,13 +1,14 @@
 package dev.opskit.cluster;
 
 import com.google.common.net.InetAddresses;
+import com.google.re2j.PatternSyntaxException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * A value of calico-node's {@code IP_AUTODETECTION_METHOD} (or {@code IP6_AUTODETECTION_METHOD}):
@@ -23,11 +24,23 @@ import java.util.regex.PatternSyntaxException;
  *
  * <p>Forms: {@code first-found}, {@code kubernetes-internal-ip}, {@code can-reach=IP|DNS}, {@code
  * interface=REGEX[,REGEX]}, {@code skip-interface=REGEX[,REGEX]}, {@code cidr=CIDR[,CIDR]}. Lists
- * are split on commas, so a regex cannot itself contain a comma. Calico matches interface regexes
- * anywhere in the name ({@code eth0} also matches {@code eth0.100} and {@code veth0}); {@link
- * #warnings()} says so for every regex that is not anchored with {@code ^…$}.
+ * are split on commas with any spaces around them, as calico-node splits them, so a regex cannot
+ * itself contain a comma. Calico matches interface regexes anywhere in the name ({@code eth0} also
+ * matches {@code eth0.100} and {@code veth0}); {@link #warnings()} says so for every regex that is
+ * not anchored with {@code ^…$}.
+ *
+ * <p>calico-node compiles interface regexes with Go's RE2, which has no lookaround ({@code (?!…)},
+ * {@code (?<=…)}), no possessive quantifiers ({@code .*+}), no atomic groups and no backreferences
+ * ({@code \1}); a regex RE2 cannot compile makes autodetection fail on every node, so it is refused
+ * here with the construct named. A value holds no control characters (a newline would split the
+ * manifest's meaning from what the container sees) and is at most {@value #MAX_LENGTH} characters.
  */
 public final class CalicoAutodetectionMethod {
+  /** The longest method value accepted, in characters. */
+  public static final int MAX_LENGTH = 1024;
+
+  private static final Pattern LIST_SEPARATOR = Pattern.compile("\\s*,\\s*");
+  private static final Pattern UNSUPPORTED_TOKEN = Pattern.compile("`([^`]*)`");
   private static final Pattern DNS_LABEL =
       Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?");
 
@@ -104,6 +117,7 @@ public final class CalicoAutodetectionMethod {
    */
   public static CalicoAutodetectionMethod parse(String value) {
     Objects.requireNonNull(value, "value");
+    checkText(value);
     String text = value.trim();
     int equals = text.indexOf('=');
     String keyword = equals < 0 ? text : text.substring(0, equals);
@@ -123,7 +137,7 @@ public final class CalicoAutodetectionMethod {
         }
         String rest = text.substring(equals + 1);
         List<String> arguments =
-            kind == Kind.CAN_REACH ? List.of(rest) : List.of(rest.split(",", -1));
+            kind == Kind.CAN_REACH ? List.of(rest) : List.of(LIST_SEPARATOR.split(rest, -1));
         return new CalicoAutodetectionMethod(kind, arguments);
       }
     }
@@ -194,7 +208,33 @@ public final class CalicoAutodetectionMethod {
     return true;
   }
 
+  private static void checkText(String value) {
+    if (value.length() > MAX_LENGTH) {
+      throw new IllegalArgumentException(
+          "autodetection method '"
+              + value.substring(0, 40)
+              + "…' is "
+              + value.length()
+              + " characters long, over the limit of "
+              + MAX_LENGTH);
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c)) {
+        throw new IllegalArgumentException(
+            "autodetection method '"
+                + value.replaceAll("\\p{Cntrl}", "?")
+                + "' holds control character U+"
+                + String.format("%04X", (int) c)
+                + " at index "
+                + i
+                + "; method values are single-line text");
+      }
+    }
+  }
+
   private void validate() {
+    checkText(kind.text + "=" + String.join(",", arguments));
     switch (kind) {
       case FIRST_FOUND:
       case KUBERNETES_INTERNAL_IP:
@@ -215,12 +255,14 @@ public final class CalicoAutodetectionMethod {
           if (regex.isEmpty() || regex.contains(",")) {
             throw invalid(kind.text + " regex '" + regex + "' is empty or holds a comma");
           }
-          try {
-            Pattern.compile(regex);
-          } catch (PatternSyntaxException e) {
+          if (!regex.equals(regex.trim())) {
             throw invalid(
-                kind.text + " regex '" + regex + "' does not compile: " + e.getDescription());
+                kind.text
+                    + " regex '"
+                    + regex
+                    + "' starts or ends with a space, which no interface name has");
           }
+          checkRe2(regex);
         }
         break;
       case CIDR:
@@ -232,6 +274,51 @@ public final class CalicoAutodetectionMethod {
       default:
         throw new IllegalStateException("unknown kind " + kind);
     }
+  }
+
+  private void checkRe2(String regex) {
+    try {
+      com.google.re2j.Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      String description = String.valueOf(e.getMessage());
+      Matcher token = UNSUPPORTED_TOKEN.matcher(description);
+      String construct = token.find() ? construct(token.group(1)) : null;
+      throw invalid(
+          kind.text
+              + " regex '"
+              + regex
+              + "' "
+              + (construct == null
+                  ? "is not valid in Go's RE2 syntax, which calico-node compiles it with"
+                  : "uses "
+                      + construct
+                      + ", which Go's RE2 (what calico-node compiles it with)"
+                      + " does not support")
+              + " ("
+              + description
+              + ")");
+    }
+  }
+
+  private static String construct(String token) {
+    if (token.startsWith("(?=") || token.startsWith("(?!")) {
+      return "a lookahead '" + token.substring(0, 3) + "…)'";
+    }
+    if (token.startsWith("(?<=") || token.startsWith("(?<!")) {
+      return "a lookbehind '" + token.substring(0, 4) + "…)'";
+    }
+    if (token.startsWith("(?>")) {
+      return "an atomic group '(?>…)'";
+    }
+    if (token.length() >= 2
+        && token.endsWith("+")
+        && "*+?}".indexOf(token.charAt(token.length() - 2)) >= 0) {
+      return "a possessive quantifier '" + token + "'";
+    }
+    if (token.matches("\\\\[1-9k]")) {
+      return "a backreference '" + token + "'";
+    }
+    return null;
   }
 
   private void requireArguments(String what) {

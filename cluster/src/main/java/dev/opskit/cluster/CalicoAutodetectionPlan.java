@@ -42,8 +42,19 @@ public abstract class CalicoAutodetectionPlan {
    */
   public abstract String jsonPatch();
 
-  /** Advice: unanchored interface regexes, an {@code IP} variable that disables autodetection. */
+  /**
+   * Advice: unanchored interface regexes, a variable defined more than once, an {@code IP} or
+   * {@code IP6} variable that disables autodetection.
+   */
   public abstract List<String> warnings();
+
+  /**
+   * Why a requested method would have no effect, because calico-node would not read it (for example
+   * {@code IP6} is not {@code autodetect}, so {@code IP6_AUTODETECTION_METHOD} is ignored); {@link
+   * CalicoAutodetection#apply} refuses such a plan unless {@link CalicoAutodetection#force()} is
+   * set. Each entry is also in {@link #warnings()}.
+   */
+  public abstract List<String> ineffective();
 
   /**
    * The name of the operator's {@code Installation} (usually {@code default}) when the Tigera
@@ -87,6 +98,9 @@ public abstract class CalicoAutodetectionPlan {
     }
     for (String warning : warnings()) {
       text.append("  warning: ").append(warning).append('\n');
+    }
+    if (!ineffective().isEmpty() && !operatorManaged()) {
+      text.append("  refused unless forced: a requested method would have no effect\n");
     }
     operatorInstallation()
         .ifPresent(

@@ -1,5 +1,6 @@
 package dev.opskit.cluster;
 
+import com.google.common.collect.Lists;
 import com.google.common.net.InetAddresses;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -12,9 +13,14 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.immutables.value.Value;
@@ -43,12 +49,30 @@ import org.immutables.value.Value;
  * Calico's failsafe ports). Traffic to other ports matches no rule here and continues to normal
  * policy. Include node and pod CIDRs in the allowlist when in-cluster clients use the NodePorts.
  * Resources use {@code projectcalico.org/v3} for {@code calicoctl} or the Calico API server.
+ *
+ * <p>Rendered within Calico's own limits: CIDRs must be strictly masked ({@code 198.18.0.0/24}, not
+ * {@code 198.18.0.1/24}) and are refused otherwise; duplicate CIDRs, ports and node addresses are
+ * dropped (Calico keeps them in sets); IPv4 and IPv6 sources go to separate rules with {@code
+ * ipVersion}, since Calico refuses a rule that mixes families; more than {@value
+ * #MAX_PORTS_PER_RULE} ports or {@value #MAX_NETS_PER_RULE} CIDRs are split across rules, and an
+ * allowlist that would need more than {@value #MAX_RULES} rules is refused. The policy name is a
+ * lower-case DNS label with at most one dot, as Calico's validator requires.
  */
 @Value.Immutable
 @OpskitStyle
 public abstract class CalicoNodePortPolicy {
-  private static final Pattern NAME =
-      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  /** The most ports one Calico rule takes ({@code maxItems} of {@code ports}). */
+  public static final int MAX_PORTS_PER_RULE = 50;
+
+  /** The most networks one Calico rule takes ({@code maxItems} of {@code nets}). */
+  public static final int MAX_NETS_PER_RULE = 256;
+
+  /** The most ingress rules one Calico policy takes ({@code maxItems} of {@code ingress}). */
+  public static final int MAX_RULES = 1024;
+
+  private static final String LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+  private static final Pattern POLICY_NAME = Pattern.compile("(" + LABEL + "\\.)?" + LABEL);
+  private static final Pattern NAME = Pattern.compile(LABEL + "(\\." + LABEL + ")*");
 
   CalicoNodePortPolicy() {}
 
@@ -72,7 +96,10 @@ public abstract class CalicoNodePortPolicy {
     return "TCP";
   }
 
-  /** Source CIDRs allowed to reach the ports (IPv4 and IPv6 may be mixed). */
+  /**
+   * Source CIDRs allowed to reach the ports, strictly masked; IPv4 and IPv6 may be mixed (they are
+   * rendered as one rule per family).
+   */
   public abstract List<String> allowedCidrs();
 
   /** Nodes to render host endpoints for: node name to its addresses ({@code expectedIPs}). */
@@ -194,29 +221,67 @@ public abstract class CalicoNodePortPolicy {
     types.add("Ingress");
     spec.add("types", types);
     JsonArray ingress = new JsonArray();
-    ingress.add(rule("Allow", true));
-    ingress.add(rule("Deny", false));
+    List<List<Integer>> portChunks = Lists.partition(uniquePorts(), MAX_PORTS_PER_RULE);
+    for (List<Integer> ports : portChunks) {
+      for (int family : new int[] {4, 6}) {
+        for (List<String> nets : Lists.partition(uniqueCidrs(family), MAX_NETS_PER_RULE)) {
+          ingress.add(rule("Allow", family, nets, ports));
+        }
+      }
+    }
+    for (List<Integer> ports : portChunks) {
+      ingress.add(rule("Deny", 0, List.of(), ports));
+    }
     spec.add("ingress", ingress);
     return resource("GlobalNetworkPolicy", name(), spec, null);
   }
 
-  private JsonObject rule(String action, boolean withSources) {
+  private JsonObject rule(String action, int ipVersion, List<String> nets, List<Integer> ports) {
     JsonObject rule = new JsonObject();
     rule.addProperty("action", action);
+    if (ipVersion != 0) {
+      rule.addProperty("ipVersion", ipVersion);
+    }
     rule.addProperty("protocol", protocol());
-    if (withSources) {
+    if (!nets.isEmpty()) {
       JsonObject source = new JsonObject();
-      JsonArray nets = new JsonArray();
-      allowedCidrs().forEach(nets::add);
-      source.add("nets", nets);
+      JsonArray array = new JsonArray();
+      nets.forEach(array::add);
+      source.add("nets", array);
       rule.add("source", source);
     }
     JsonObject destination = new JsonObject();
-    JsonArray ports = new JsonArray();
-    ports().forEach(ports::add);
-    destination.add("ports", ports);
+    JsonArray array = new JsonArray();
+    ports.forEach(array::add);
+    destination.add("ports", array);
     rule.add("destination", destination);
     return rule;
+  }
+
+  private List<Integer> uniquePorts() {
+    return List.copyOf(new LinkedHashSet<>(ports()));
+  }
+
+  /** The allowed CIDRs of one family (4 or 6), in canonical text, without duplicates. */
+  private List<String> uniqueCidrs(int family) {
+    Set<String> unique = new LinkedHashSet<>();
+    for (String cidr : allowedCidrs()) {
+      int slash = cidr.indexOf('/');
+      InetAddress address = InetAddresses.forString(cidr.substring(0, slash));
+      if ((address instanceof Inet4Address) == (family == 4)) {
+        unique.add(InetAddresses.toAddrString(address) + cidr.substring(slash));
+      }
+    }
+    return List.copyOf(unique);
+  }
+
+  private int ruleCount() {
+    int portChunks = (uniquePorts().size() + MAX_PORTS_PER_RULE - 1) / MAX_PORTS_PER_RULE;
+    int netChunks = 0;
+    for (int family : new int[] {4, 6}) {
+      netChunks += (uniqueCidrs(family).size() + MAX_NETS_PER_RULE - 1) / MAX_NETS_PER_RULE;
+    }
+    return portChunks * (netChunks + 1);
   }
 
   private JsonObject hostEndpoint(String node, List<String> addresses) {
@@ -224,7 +289,9 @@ public abstract class CalicoNodePortPolicy {
     spec.addProperty("node", node);
     spec.addProperty("interfaceName", "*");
     JsonArray expected = new JsonArray();
-    addresses.forEach(expected::add);
+    Set<String> unique = new LinkedHashSet<>();
+    addresses.forEach(a -> unique.add(InetAddresses.toAddrString(InetAddresses.forString(a))));
+    unique.forEach(expected::add);
     spec.add("expectedIPs", expected);
     JsonArray profiles = new JsonArray();
     profiles.add("projectcalico-default-allow");
@@ -255,8 +322,12 @@ public abstract class CalicoNodePortPolicy {
 
   @Value.Check
   void check() {
-    if (!NAME.matcher(name()).matches() || name().length() > 253) {
-      throw new IllegalArgumentException("policy name '" + name() + "' is not a DNS-1123 name");
+    if (!POLICY_NAME.matcher(name()).matches() || name().length() > 253) {
+      throw new IllegalArgumentException(
+          "policy name '"
+              + name()
+              + "' is not a Calico policy name: lower-case letters, digits and '-', at most 253"
+              + " characters, with at most one '.'");
     }
     if (ports().isEmpty()) {
       throw new IllegalArgumentException("at least one port is required");
@@ -276,6 +347,18 @@ public abstract class CalicoNodePortPolicy {
     for (String cidr : allowedCidrs()) {
       checkCidr(cidr);
     }
+    if (ruleCount() > MAX_RULES) {
+      throw new IllegalArgumentException(
+          "the allowlist needs "
+              + ruleCount()
+              + " rules ("
+              + MAX_PORTS_PER_RULE
+              + " ports and "
+              + MAX_NETS_PER_RULE
+              + " CIDRs per rule), over Calico's limit of "
+              + MAX_RULES
+              + " rules per policy; use fewer ports or aggregate CIDRs");
+    }
     if (!selectorLabel().matches("([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")) {
       throw new IllegalArgumentException("selector label '" + selectorLabel() + "' is invalid");
     }
@@ -286,7 +369,7 @@ public abstract class CalicoNodePortPolicy {
                 throw new IllegalArgumentException("node name '" + node + "' is not a DNS name");
               }
               for (String address : addresses) {
-                if (!InetAddresses.isInetAddress(address)) {
+                if (!InetAddresses.isInetAddress(address) || address.contains("%")) {
                   throw new IllegalArgumentException(
                       "node " + node + " address '" + address + "' is not an IP address");
                 }
@@ -297,7 +380,7 @@ public abstract class CalicoNodePortPolicy {
   private static void checkCidr(String cidr) {
     int slash = cidr.indexOf('/');
     String address = slash < 0 ? cidr : cidr.substring(0, slash);
-    if (!InetAddresses.isInetAddress(address)) {
+    if (!InetAddresses.isInetAddress(address) || address.contains("%")) {
       throw new IllegalArgumentException("allowed CIDR '" + cidr + "' is not ADDRESS/LENGTH");
     }
     int max = InetAddresses.forString(address) instanceof Inet4Address ? 32 : 128;
@@ -305,6 +388,28 @@ public abstract class CalicoNodePortPolicy {
     if (!length.matches("[0-9]{1,3}") || Integer.parseInt(length) > max) {
       throw new IllegalArgumentException(
           "allowed CIDR '" + cidr + "' needs a prefix length in 0.." + max);
+    }
+    int bits = Integer.parseInt(length);
+    byte[] original = InetAddresses.forString(address).getAddress();
+    byte[] bytes = original.clone();
+    for (int bit = bits; bit < bytes.length * 8; bit++) {
+      bytes[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
+    }
+    if (!Arrays.equals(original, bytes)) {
+      String network;
+      try {
+        network = InetAddresses.toAddrString(InetAddress.getByAddress(bytes));
+      } catch (UnknownHostException e) {
+        throw new IllegalStateException(e);
+      }
+      throw new IllegalArgumentException(
+          "allowed CIDR '"
+              + cidr
+              + "' has host bits set; Calico accepts only strictly masked networks: write '"
+              + network
+              + "/"
+              + bits
+              + "' if that network is meant");
     }
   }
 

@@ -2,16 +2,23 @@ package dev.opskit.cluster;
 
 import dev.opskit.core.internal.OpskitStyle;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.immutables.value.Value;
@@ -55,37 +62,69 @@ public abstract class ConfigMapContent {
     return fromFile(file, String.valueOf(file.getFileName()));
   }
 
-  /** Content with one key, {@code key}, holding the file's bytes. */
+  /**
+   * Content with one key, {@code key}, holding the file's bytes; a symbolic link given here is
+   * followed, since the caller named it.
+   */
   public static ConfigMapContent fromFile(Path file, String key) throws IOException {
     Builder builder = builder();
-    add(builder, key, file);
+    add(builder, key, file.toRealPath());
     return builder.build();
   }
 
   /**
-   * Content with one key per regular file directly inside {@code folder} (subfolders and other
-   * non-regular entries are skipped; symbolic links to regular files are followed).
+   * Content with one key per regular file directly inside {@code folder}. Subfolders and other
+   * non-regular entries are skipped. A symbolic link is followed only when its final target is a
+   * regular file inside the folder (the keys of a mounted ConfigMap, {@code key -> ..data/key}, are
+   * read that way, while the {@code ..data} link and the timestamped folder it points to are
+   * skipped as folders); a link whose target lies outside the folder is refused, so a folder cannot
+   * carry any other file the process can read into the cluster. A dangling link is skipped.
+   * (kubectl 1.33 skips symbolic links altogether, so it copies nothing from a mounted ConfigMap.)
    *
-   * @throws IllegalArgumentException when a file name is not a valid key or the total is too large
+   * @throws IllegalArgumentException when a file name is not a valid key, the total is too large,
+   *     or a symbolic link points outside the folder
    * @throws IOException when the folder or a file cannot be read
    */
   public static ConfigMapContent fromFolder(Path folder) throws IOException {
     if (!Files.isDirectory(folder)) {
       throw new IllegalArgumentException(folder + " is not a folder");
     }
-    List<Path> files = new ArrayList<>();
-    try (Stream<Path> entries = Files.list(folder)) {
-      entries.filter(Files::isRegularFile).sorted().forEach(files::add);
+    Path realFolder = folder.toRealPath();
+    List<Path> entries = new ArrayList<>();
+    try (Stream<Path> listing = Files.list(folder)) {
+      listing.sorted().forEach(entries::add);
+    }
+    Map<String, Path> files = new TreeMap<>();
+    for (Path entry : entries) {
+      Path real;
+      try {
+        real = entry.toRealPath();
+      } catch (NoSuchFileException dangling) {
+        continue;
+      }
+      if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      if (Files.isSymbolicLink(entry) && !real.getParent().startsWith(realFolder)) {
+        throw new IllegalArgumentException(
+            "symbolic link "
+                + entry
+                + " points outside the folder (to "
+                + real
+                + "); refusing to put files from elsewhere into a ConfigMap (copy the file in if"
+                + " it belongs there)");
+      }
+      files.put(String.valueOf(entry.getFileName()), real);
     }
     Builder builder = builder();
     long total = 0;
-    for (Path file : files) {
-      total += Files.size(file);
+    for (Map.Entry<String, Path> file : files.entrySet()) {
+      total += Files.size(file.getValue());
       if (total > MAX_TOTAL_BYTES) {
         throw new IllegalArgumentException(
             "files in " + folder + " exceed the ConfigMap limit of " + MAX_TOTAL_BYTES + " bytes");
       }
-      add(builder, String.valueOf(file.getFileName()), file);
+      add(builder, file.getKey(), file.getValue());
     }
     return builder.build();
   }
@@ -96,7 +135,16 @@ public abstract class ConfigMapContent {
       throw new IllegalArgumentException(
           "file " + file + " is larger than the ConfigMap limit of " + MAX_TOTAL_BYTES + " bytes");
     }
-    byte[] bytes = Files.readAllBytes(file);
+    byte[] bytes;
+    try (SeekableByteChannel channel =
+            Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        InputStream in = Channels.newInputStream(channel)) {
+      bytes = in.readNBytes(MAX_TOTAL_BYTES + 1);
+    }
+    if (bytes.length > MAX_TOTAL_BYTES) {
+      throw new IllegalArgumentException(
+          "file " + file + " is larger than the ConfigMap limit of " + MAX_TOTAL_BYTES + " bytes");
+    }
     try {
       String text =
           StandardCharsets.UTF_8

@@ -26,10 +26,17 @@ public abstract class KubeconfigFinding {
     /** A user entry holds a {@code password} (basic auth). */
     EMBEDDED_PASSWORD,
     /**
-     * A user's {@code auth-provider} config holds tokens ({@code id-token}, {@code
-     * refresh-token}…).
+     * A user's {@code auth-provider} config holds tokens ({@code id-token}, {@code refresh-token}…)
+     * or the OIDC {@code client-secret}.
      */
-    EMBEDDED_AUTH_PROVIDER_TOKEN
+    EMBEDDED_AUTH_PROVIDER_TOKEN,
+    /** A user's {@code exec} credential plugin sets environment values in the file. */
+    EXEC_ENV_VALUES,
+    /**
+     * The file's content could not be read or parsed (unreadable, not text, not a kubeconfig); its
+     * credentials were not checked, but the permission findings still hold.
+     */
+    CONTENT_NOT_READ
   }
 
   /** A builder for a finding. */
@@ -40,7 +47,10 @@ public abstract class KubeconfigFinding {
   /** What was found. */
   public abstract Kind kind();
 
-  /** The file, or {@code users[NAME]} for a credential note. */
+  /**
+   * The file (the kubeconfig, or a {@code client-key} or {@code tokenFile} it names), or {@code
+   * users[NAME]} for a credential note.
+   */
   public abstract String subject();
 
   /** A one-line explanation. */
@@ -49,7 +59,10 @@ public abstract class KubeconfigFinding {
   /** The fix, such as {@code chmod 0600 /home/ops/.kube/config}; empty for notes. */
   public abstract Optional<String> fix();
 
-  /** Whether this is a permission problem (true) rather than a note about a credential. */
+  /**
+   * Whether this is a permission problem (true) of the file named by {@link #subject()}, rather
+   * than a note.
+   */
   public boolean isPermissionProblem() {
     return kind() == Kind.GROUP_OR_WORLD_READABLE || kind() == Kind.GROUP_OR_WORLD_WRITABLE;
   }

@@ -29,12 +29,19 @@ class CalicoAutodetectionIT {
   }
 
   private void createDaemonSet(String collection, String namespace) {
+    createDaemonSet(
+        collection,
+        namespace,
+        "[{\"name\":\"DATASTORE_TYPE\",\"value\":\"kubernetes\"},"
+            + "{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP6\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]");
+  }
+
+  private void createDaemonSet(String collection, String namespace, String env) {
     fixture.createJson(
         collection,
-        CalicoPlannerTest.daemonSet(
-                "[{\"name\":\"DATASTORE_TYPE\",\"value\":\"kubernetes\"},"
-                    + "{\"name\":\"IP\",\"value\":\"autodetect\"},"
-                    + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]")
+        CalicoPlannerTest.daemonSet(env)
             .replace("\"kube-system\"", "\"" + namespace + "\"")
             .replace("\"resourceVersion\":\"77\",", ""));
   }
@@ -84,6 +91,7 @@ class CalicoAutodetectionIT {
         .isEqualTo(
             "[{\"name\":\"DATASTORE_TYPE\",\"value\":\"kubernetes\"},"
                 + "{\"name\":\"IP\",\"value\":\"autodetect\"},"
+                + "{\"name\":\"IP6\",\"value\":\"autodetect\"},"
                 + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"interface=^eth0$,^en[0-9]+$\"},"
                 + "{\"name\":\"IP6_AUTODETECTION_METHOD\",\"value\":\"can-reach=2001:db8::1\"}]");
     // a field this client does not know survives the patch
@@ -155,6 +163,81 @@ class CalicoAutodetectionIT {
                 assertThat(((CalicoOperatorManagedException) e).installationPatch())
                     .isEqualTo(plan.installationPatch().orElseThrow()));
     assertThat(fixture.requests("*", ".*")).noneMatch(c -> !c.method().equals("GET"));
+    assertThat(env("calico-system").toString()).contains("first-found");
+  }
+
+  @Test
+  void aDuplicatedVariableEndsAsOneEntryAndVerifiesTheValueTheContainerSees() throws IOException {
+    // calico.yaml with a second IP_AUTODETECTION_METHOD further down: the last one wins
+    createDaemonSet(
+        KUBE_SYSTEM_DS,
+        "kube-system",
+        "[{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"},"
+            + "{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"can-reach=1.1.1.1\"}]");
+
+    CalicoAutodetectionResult result =
+        calico().ipv4(CalicoAutodetectionMethod.interfaces("^eth0$")).build().apply();
+
+    assertThat(result.plan().changes())
+        .singleElement()
+        .hasToString("IP_AUTODETECTION_METHOD: can-reach=1.1.1.1 -> interface=^eth0$");
+    assertThat(result.verified()).isTrue();
+    assertThat(env("kube-system").toString())
+        .isEqualTo(
+            "[{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"interface=^eth0$\"},"
+                + "{\"name\":\"IP\",\"value\":\"autodetect\"}]");
+  }
+
+  @Test
+  void anIpv6MethodCalicoWouldNotReadIsRefusedUnlessForced() throws IOException {
+    createDaemonSet(
+        KUBE_SYSTEM_DS,
+        "kube-system",
+        "[{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]");
+    CalicoAutodetection.Builder ipv6 =
+        calico().ipv6(CalicoAutodetectionMethod.canReach("2001:db8::1"));
+
+    assertThatThrownBy(() -> ipv6.build().apply())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("IP6 is unset")
+        .hasMessageContaining("set IP6=autodetect");
+    assertThat(fixture.requests("PUT", ".*")).isEmpty();
+
+    CalicoAutodetectionResult forced = ipv6.force(true).build().apply();
+    assertThat(forced.changed()).isTrue();
+    assertThat(env("kube-system").toString()).contains("can-reach=2001:db8::1");
+  }
+
+  @Test
+  void anOperatorOwnerReferenceIsRefusedEvenWithoutTheInstallation() throws IOException {
+    // the operator sets this ownerReference; its Installation may already be gone
+    JsonObject ds =
+        JsonParser.parseString(
+                CalicoPlannerTest.daemonSet(
+                        "[{\"name\":\"IP\",\"value\":\"autodetect\"},"
+                            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]")
+                    .replace("\"kube-system\"", "\"calico-system\"")
+                    .replace("\"resourceVersion\":\"77\",", ""))
+            .getAsJsonObject();
+    ds.getAsJsonObject("metadata")
+        .add(
+            "ownerReferences",
+            JsonParser.parseString(
+                "[{\"apiVersion\":\"operator.tigera.io/v1\",\"kind\":\"Installation\","
+                    + "\"name\":\"default\",\"uid\":\"0b8e-gone\",\"controller\":true,"
+                    + "\"blockOwnerDeletion\":true}]"));
+    fixture.createJson("/apis/apps/v1/namespaces/calico-system/daemonsets", ds.toString());
+    CalicoAutodetection calico =
+        calico().ipv4(CalicoAutodetectionMethod.interfaces("^ens[0-9]+$")).build();
+
+    CalicoAutodetectionPlan plan = calico.plan();
+    assertThat(plan.operatorManaged()).isTrue();
+    assertThatThrownBy(() -> calico.apply(plan))
+        .isInstanceOf(CalicoOperatorManagedException.class)
+        .hasMessageContaining("kubectl patch installation default");
+    assertThat(fixture.requests("*", ".*")).allMatch(c -> c.method().equals("GET"));
     assertThat(env("calico-system").toString()).contains("first-found");
   }
 

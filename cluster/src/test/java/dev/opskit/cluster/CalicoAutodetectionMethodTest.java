@@ -54,8 +54,17 @@ class CalicoAutodetectionMethodTest {
         "interface | needs '=' and a value",
         "interface= | is empty or holds a comma",
         "interface=eth0, | is empty or holds a comma",
-        "interface=eth[0 | does not compile",
-        "skip-interface=(docker | does not compile",
+        "interface=eth[0 | is not valid in Go's RE2 syntax",
+        "skip-interface=(docker | is not valid in Go's RE2 syntax",
+        "interface=^(?!docker).*$ | uses a lookahead '(?!…)'",
+        "interface=^(?=en).*$ | uses a lookahead '(?=…)'",
+        "interface=(?<!v)eth0 | uses a lookbehind '(?<!…)'",
+        "skip-interface=^veth.*+$ | uses a possessive quantifier '*+'",
+        "interface=^en[0-9]++$ | uses a possessive quantifier '++'",
+        "interface=^(e)th\\1$ | uses a backreference '\\1'",
+        "interface=(?>eth)0 | uses an atomic group",
+        "interface=^eth0\\Z | is not valid in Go's RE2 syntax",
+        "interface= eth0 | starts or ends with a space",
         "skip-interface=a,,b | is empty or holds a comma",
         "cidr=10.0.0.0 | needs a prefix length",
         "cidr=10.0.0.0/33 | prefix length outside 0..32",
@@ -68,6 +77,46 @@ class CalicoAutodetectionMethodTest {
     assertThatThrownBy(() -> CalicoAutodetectionMethod.parse(text))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(rule);
+  }
+
+  @Test
+  void listsSplitOnCommasWithSpacesAsCalicoDoes() {
+    // calico-node splits on a comma with any spaces around it
+    assertThat(CalicoAutodetectionMethod.parse("interface=^eth0$ , ^en0$").arguments())
+        .containsExactly("^eth0$", "^en0$");
+    assertThat(CalicoAutodetectionMethod.parse("cidr=198.18.0.0/16, 198.19.0.0/16").text())
+        .isEqualTo("cidr=198.18.0.0/16,198.19.0.0/16");
+  }
+
+  @Test
+  void controlCharactersAndOverlongValuesAreRefused() {
+    assertThatThrownBy(() -> CalicoAutodetectionMethod.parse("interface=eth0\nX"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("control character U+000A at index 14")
+        .hasMessageContaining("interface=eth0?X");
+    assertThatThrownBy(() -> CalicoAutodetectionMethod.parse("first-found\n"))
+        .hasMessageContaining("U+000A");
+    assertThatThrownBy(() -> CalicoAutodetectionMethod.interfaces("eth\t0"))
+        .hasMessageContaining("U+0009");
+    String huge = "interface=^(" + "e".repeat(100_000) + ")$";
+    assertThatThrownBy(() -> CalicoAutodetectionMethod.parse(huge))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("100014 characters long, over the limit of 1024");
+    assertThatThrownBy(() -> CalicoAutodetectionMethod.interfaces("e".repeat(1100)))
+        .hasMessageContaining("over the limit of 1024");
+    String atLimit = "interface=" + "e".repeat(1024 - "interface=".length());
+    assertThat(CalicoAutodetectionMethod.parse(atLimit).text()).isEqualTo(atLimit);
+  }
+
+  @Test
+  void re2ConstructsCalicoAcceptsStillPass() {
+    // RE2 has these; refusing them would refuse working manifests
+    for (String regex :
+        new String[] {
+          "^(?i)ETH[0-9]+$", "^[[:alpha:]]+0$", "^\\Qeth0.1\\E$", "^(?P<n>en)s[0-9]$"
+        }) {
+      assertThat(CalicoAutodetectionMethod.interfaces(regex).arguments()).containsExactly(regex);
+    }
   }
 
   @Test

@@ -60,6 +60,89 @@ class CalicoPlannerTest {
   }
 
   @Test
+  void everyEntryOfADuplicatedNameIsReplacedByOne() {
+    // the later definition wins in the container: replacing only the first would change nothing
+    String env =
+        "[{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"},"
+            + "{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP6\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP6_AUTODETECTION_METHOD\",\"value\":\"first-found\"},"
+            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"can-reach=1.1.1.1\"},"
+            + "{\"name\":\"IP6_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]";
+    Optional<CalicoAutodetectionMethod> v4 =
+        Optional.of(CalicoAutodetectionMethod.parse("interface=^eth0$"));
+    Optional<CalicoAutodetectionMethod> v6 = Optional.of(CalicoAutodetectionMethod.firstFound());
+    CalicoAutodetectionPlan plan =
+        CalicoPlanner.plan(json(daemonSet(env)), "calico-node", v4, v6, Optional.empty());
+
+    assertThat(plan.changes())
+        .extracting(CalicoEnvChange::toString)
+        .containsExactly(
+            "IP_AUTODETECTION_METHOD: can-reach=1.1.1.1 -> interface=^eth0$",
+            // same effective value, but two entries: still a change, to one entry
+            "IP6_AUTODETECTION_METHOD: first-found -> first-found");
+    assertThat(plan.warnings())
+        .anySatisfy(w -> assertThat(w).contains("IP_AUTODETECTION_METHOD is defined 2 times"))
+        .anySatisfy(w -> assertThat(w).contains("IP6_AUTODETECTION_METHOD is defined 2 times"));
+    JsonObject target = json(daemonSet(env));
+    LocalJsonPatch.apply(target, plan.jsonPatch());
+    assertThat(target.toString())
+        .contains(
+            "\"env\":[{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"interface=^eth0$\"},"
+                + "{\"name\":\"IP\",\"value\":\"autodetect\"},"
+                + "{\"name\":\"IP6\",\"value\":\"autodetect\"},"
+                + "{\"name\":\"IP6_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]");
+    assertThat(CalicoPlanner.plan(target, "calico-node", v4, v6, Optional.empty()).isEmpty())
+        .isTrue();
+  }
+
+  @Test
+  void anIpv6MethodWithoutIp6AutodetectIsIneffective() {
+    // calico-node reads IP6_AUTODETECTION_METHOD only when IP6=autodetect
+    Optional<CalicoAutodetectionMethod> v6 =
+        Optional.of(CalicoAutodetectionMethod.canReach("2001:db8::1"));
+    for (String env :
+        new String[] {
+          "[{\"name\":\"IP\",\"value\":\"autodetect\"}]",
+          "[{\"name\":\"IP6\",\"value\":\"none\"}]",
+          "[{\"name\":\"IP6\",\"value\":\"autodetect\"},{\"name\":\"IP6\",\"value\":\"\"}]"
+        }) {
+      CalicoAutodetectionPlan plan =
+          CalicoPlanner.plan(
+              json(daemonSet(env)), "calico-node", Optional.empty(), v6, Optional.empty());
+      assertThat(plan.ineffective())
+          .as(env)
+          .singleElement()
+          .asString()
+          .contains("only when IP6=autodetect")
+          .contains("FELIX_IPV6SUPPORT=true");
+      assertThat(plan.render()).contains("refused unless forced");
+    }
+    CalicoAutodetectionPlan fine =
+        CalicoPlanner.plan(
+            json(daemonSet("[{\"name\":\"IP6\",\"value\":\"autodetect\"}]")),
+            "calico-node",
+            Optional.empty(),
+            v6,
+            Optional.empty());
+    assertThat(fine.ineffective()).isEmpty();
+    assertThat(fine.warnings()).isEmpty();
+  }
+
+  @Test
+  void anOperatorOwnerReferenceMeansOperatorManaged() {
+    JsonObject ds = json(daemonSet(null));
+    ds.getAsJsonObject("metadata")
+        .add(
+            "ownerReferences",
+            JsonParser.parseString(
+                "[{\"apiVersion\":\"operator.tigera.io/v1\",\"kind\":\"Installation\","
+                    + "\"name\":\"default\",\"uid\":\"u-1\",\"controller\":true}]"));
+    assertThat(CalicoPlanner.operatorOwner(ds)).hasValue("default");
+    assertThat(CalicoPlanner.operatorOwner(json(daemonSet(null)))).isEmpty();
+  }
+
+  @Test
   void addsMissingVariablesAndCreatesEnvWhenAbsent() {
     CalicoAutodetectionPlan plan =
         CalicoPlanner.plan(
@@ -75,7 +158,11 @@ class CalicoPlannerTest {
     assertThat(plan.jsonPatch())
         .contains("{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/1/env\",\"value\":[")
         .contains("{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/1/env/-\"");
-    assertThat(plan.warnings()).singleElement().asString().contains("not anchored");
+    assertThat(plan.warnings())
+        .anySatisfy(w -> assertThat(w).contains("not anchored"))
+        .anySatisfy(w -> assertThat(w).contains("IP is unset"))
+        .anySatisfy(w -> assertThat(w).contains("IP6 is unset"));
+    assertThat(plan.ineffective()).singleElement().asString().contains("IP6 is unset");
     assertThat(plan.render()).contains("(unset) -> interface=eth0|en0|en2").contains("warning:");
   }
 
@@ -119,6 +206,7 @@ class CalicoPlannerTest {
             Optional.empty(),
             Optional.empty());
     assertThat(plan.warnings()).singleElement().asString().contains("IP=198.18.0.5 is set");
+    assertThat(plan.ineffective()).singleElement().asString().contains("IP=198.18.0.5 is set");
   }
 
   @Test

@@ -35,6 +35,55 @@ class ConfigMapContentTest {
   }
 
   @Test
+  void aSymlinkPointingOutsideTheFolderIsRefused() throws IOException {
+    Path chart = Files.createDirectory(dir.resolve("chart"));
+    Path secret = Files.writeString(dir.resolve("id_rsa"), "-----BEGIN PRIVATE KEY-----\n");
+    Files.writeString(chart.resolve("values.conf"), "a=1\n");
+    Files.createSymbolicLink(chart.resolve("link-outside.conf"), secret);
+
+    assertThatThrownBy(() -> ConfigMapContent.fromFolder(chart))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("link-outside.conf")
+        .hasMessageContaining("points outside the folder");
+
+    // also through a relative link and a link that first stays inside
+    Files.delete(chart.resolve("link-outside.conf"));
+    Files.createSymbolicLink(chart.resolve("hop"), Path.of("../id_rsa"));
+    Files.createSymbolicLink(chart.resolve("via-hop.conf"), Path.of("hop"));
+    assertThatThrownBy(() -> ConfigMapContent.fromFolder(chart))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("points outside the folder");
+  }
+
+  @Test
+  void linksInsideTheFolderAreFollowedAndAMountedConfigMapReadsAsItsKeys() throws IOException {
+    // the layout the kubelet writes for a mounted ConfigMap
+    Path mount = Files.createDirectory(dir.resolve("mount"));
+    Path version = Files.createDirectory(mount.resolve("..2026_11_29_15_00_00.000000001"));
+    Files.writeString(version.resolve("app.properties"), "a=1\n");
+    Files.writeString(version.resolve("log.level"), "debug");
+    Files.createSymbolicLink(mount.resolve("..data"), version.getFileName());
+    Files.createSymbolicLink(mount.resolve("app.properties"), Path.of("..data/app.properties"));
+    Files.createSymbolicLink(mount.resolve("log.level"), Path.of("..data/log.level"));
+    Files.createSymbolicLink(mount.resolve("dangling"), Path.of("..data/gone"));
+
+    ConfigMapContent content = ConfigMapContent.fromFolder(mount);
+
+    assertThat(content.data())
+        .containsExactly(
+            java.util.Map.entry("app.properties", "a=1\n"),
+            java.util.Map.entry("log.level", "debug"));
+    assertThat(content.binaryData()).isEmpty();
+  }
+
+  @Test
+  void aLinkNamedExplicitlyIsFollowed() throws IOException {
+    Path target = Files.writeString(dir.resolve("real.conf"), "x=1\n");
+    Path link = Files.createSymbolicLink(dir.resolve("named.conf"), target);
+    assertThat(ConfigMapContent.fromFile(link).data()).containsEntry("named.conf", "x=1\n");
+  }
+
+  @Test
   void singleFileUsesItsNameOrAGivenKey() throws IOException {
     Path file = Files.writeString(dir.resolve("app.properties"), "a=1\n");
     assertThat(ConfigMapContent.fromFile(file).data()).containsEntry("app.properties", "a=1\n");

@@ -31,7 +31,11 @@ final class CalicoCommand {
         "  first-found | kubernetes-internal-ip | can-reach=DEST",
         "  interface=REGEX[,REGEX] | skip-interface=REGEX[,REGEX] | cidr=CIDR[,CIDR]",
         "Interface regexes match anywhere in the name unless anchored: interface=eth0",
-        "also picks eth0.100 and veth0; write interface=^eth0$."
+        "also picks eth0.100 and veth0; write interface=^eth0$. Regexes must compile in",
+        "Go's RE2 syntax (no lookaround, possessive quantifiers or backreferences), as",
+        "calico-node compiles them; invalid methods exit 2 before anything is read or written.",
+        "A method calico-node would not read (an IPv6 method while IP6 is not autodetect)",
+        "is refused unless --force is given."
       })
   static final class Autodetect implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -52,6 +56,11 @@ final class CalicoCommand {
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 
+    @Option(
+        names = "--force",
+        description = "Write a method even when calico-node would not read it (see the warnings).")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
       if (method == null && methodIpv6 == null) {
@@ -64,6 +73,7 @@ final class CalicoCommand {
       if (methodIpv6 != null) {
         builder.ipv6(CalicoAutodetectionMethod.parse(methodIpv6));
       }
+      builder.force(force);
       builder.apiClient(cluster.connect().client);
       CalicoAutodetection calico = builder.build();
       PrintWriter out = spec.commandLine().getOut();
@@ -77,7 +87,7 @@ final class CalicoCommand {
       CalicoAutodetectionResult result;
       try {
         result = calico.apply(plan);
-      } catch (CalicoOperatorManagedException refused) {
+      } catch (CalicoOperatorManagedException | IllegalStateException refused) {
         out.flush();
         spec.commandLine().getErr().println("opskit: " + refused.getMessage());
         return OpskitCli.FAILED;

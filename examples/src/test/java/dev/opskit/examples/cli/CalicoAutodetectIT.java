@@ -44,7 +44,18 @@ class CalicoAutodetectIT {
             + "\"image\":\"quay.io/calico/node:v3.28.0\",\"env\":["
             + "{\"name\":\"DATASTORE_TYPE\",\"value\":\"kubernetes\"},"
             + "{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP6\",\"value\":\"autodetect\"},"
             + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]}]}}}}");
+  }
+
+  private void createDaemonSet(String env) {
+    fixture.createJson(
+        KUBE_SYSTEM,
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"DaemonSet\",\"metadata\":{\"name\":"
+            + "\"calico-node\",\"namespace\":\"kube-system\"},\"spec\":{\"template\":{\"spec\":"
+            + "{\"containers\":[{\"name\":\"calico-node\",\"env\":"
+            + env
+            + "}]}}}}");
   }
 
   private String env(String collection) {
@@ -154,5 +165,66 @@ class CalicoAutodetectIT {
     PodsReapIT.assertUsageError(autodetect(), "--method");
     assertThat(fixture.requests()).isEmpty();
     assertThat(env(KUBE_SYSTEM)).contains("first-found");
+  }
+
+  @Test
+  void methodsCalicoCannotUseExitTwoBeforeAnyRequest() {
+    createDaemonSet(KUBE_SYSTEM, "kube-system");
+
+    // RE2 (Go's regexp, which calico-node uses) has no lookaround or possessive quantifiers
+    PodsReapIT.assertUsageError(
+        autodetect("--method", "interface=^(?!docker|cali).*$"), "uses a lookahead '(?!…)'");
+    PodsReapIT.assertUsageError(
+        autodetect("--method", "skip-interface=^veth.*+$"), "possessive quantifier '*+'");
+    PodsReapIT.assertUsageError(
+        autodetect("--method", "interface=eth0\nX"), "control character U+000A");
+    PodsReapIT.assertUsageError(
+        autodetect("--method", "interface=^(" + "e".repeat(100_000) + ")$"),
+        "over the limit of 1024");
+    PodsReapIT.assertUsageError(
+        autodetect("--method-ipv6", "interface=(?<=x)y"), "uses a lookbehind");
+    assertThat(fixture.requests()).isEmpty();
+    assertThat(env(KUBE_SYSTEM)).contains("first-found");
+  }
+
+  @Test
+  void anIpv6MethodWithoutIp6AutodetectIsRefusedUnlessForced() {
+    createDaemonSet(
+        "[{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"}]");
+
+    CliRun refused = autodetect("--method-ipv6", "can-reach=2001:db8::1");
+
+    assertThat(refused.exitCode).as(refused.toString()).isEqualTo(1);
+    assertThat(refused.out).contains("refused unless forced");
+    assertThat(refused.err)
+        .contains("IP6 is unset")
+        .contains("set IP6=autodetect")
+        .doesNotContain("Exception");
+    assertThat(fixture.requests("PUT", ".*")).isEmpty();
+
+    CliRun forced = autodetect("--method-ipv6", "can-reach=2001:db8::1", "--force");
+    assertThat(forced.exitCode).as(forced.toString()).isZero();
+    assertThat(env(KUBE_SYSTEM)).contains("can-reach=2001:db8::1");
+  }
+
+  @Test
+  void aDuplicatedVariableIsReplacedEverywhere() {
+    createDaemonSet(
+        "[{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"first-found\"},"
+            + "{\"name\":\"IP\",\"value\":\"autodetect\"},"
+            + "{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"can-reach=1.1.1.1\"}]");
+
+    CliRun run = autodetect("--method", "interface=^eth0$");
+
+    assertThat(run.exitCode).as(run.toString()).isZero();
+    assertThat(run.out)
+        .contains("IP_AUTODETECTION_METHOD: can-reach=1.1.1.1 -> interface=^eth0$")
+        .contains("defined 2 times")
+        .contains("applied and verified");
+    assertThat(env(KUBE_SYSTEM))
+        .isEqualTo(
+            "[{\"name\":\"IP_AUTODETECTION_METHOD\",\"value\":\"interface=^eth0$\"},"
+                + "{\"name\":\"IP\",\"value\":\"autodetect\"}]");
   }
 }

@@ -11,6 +11,7 @@ import dev.opskit.cluster.CalicoAutodetectionMethod;
 import dev.opskit.cluster.CalicoAutodetectionPlan;
 import dev.opskit.cluster.CalicoEnvChange;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,9 +66,12 @@ public final class CalicoPlanner {
     ipv6.ifPresent(m -> desired.put(IPV6_VARIABLE, m));
 
     String base = "/spec/template/spec/containers/" + index;
-    JsonArray patch = new JsonArray();
-    patch.add(op("test", "/metadata/resourceVersion", new JsonPrimitive(resourceVersion)));
-    patch.add(op("test", base + "/name", new JsonPrimitive(container)));
+    JsonArray tests = new JsonArray();
+    tests.add(op("test", "/metadata/resourceVersion", new JsonPrimitive(resourceVersion)));
+    tests.add(op("test", base + "/name", new JsonPrimitive(container)));
+    JsonArray replaces = new JsonArray();
+    List<Integer> removals = new ArrayList<>();
+    JsonArray adds = new JsonArray();
     List<CalicoEnvChange> changes = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     boolean envCreated = env != null;
@@ -75,36 +79,69 @@ public final class CalicoPlanner {
       String variable = entry.getKey();
       String value = entry.getValue().text();
       warnings.addAll(entry.getValue().warnings());
-      int position = position(env, variable);
+      List<Integer> positions = positions(env, variable);
       Optional<String> before = Optional.empty();
       boolean fromReference = false;
-      if (position >= 0) {
-        JsonObject current = env.get(position).getAsJsonObject();
-        Optional<String> plain = JsonCall.string(current, "value");
+      if (!positions.isEmpty()) {
+        // the container sees the last definition of a duplicated name
+        JsonObject current = env.get(positions.get(positions.size() - 1)).getAsJsonObject();
         fromReference = current.has("valueFrom");
-        before = fromReference ? Optional.of("<valueFrom>") : Optional.of(plain.orElse(""));
+        before =
+            fromReference
+                ? Optional.of("<valueFrom>")
+                : Optional.of(JsonCall.string(current, "value").orElse(""));
       }
-      if (before.isPresent() && before.get().equals(value) && !fromReference) {
+      if (positions.size() > 1) {
+        warnings.add(
+            variable
+                + " is defined "
+                + positions.size()
+                + " times (env entries "
+                + positions
+                + "); the container sees the last one ("
+                + before.orElse("")
+                + "), so every entry is replaced by one");
+      }
+      if (positions.size() <= 1
+          && before.isPresent()
+          && before.get().equals(value)
+          && !fromReference) {
         continue;
       }
       changes.add(CalicoEnvChange.builder().name(variable).before(before).after(value).build());
       JsonObject variableJson = new JsonObject();
       variableJson.addProperty("name", variable);
       variableJson.addProperty("value", value);
-      if (position >= 0) {
-        patch.add(op("test", base + "/env/" + position + "/name", new JsonPrimitive(variable)));
-        patch.add(op("replace", base + "/env/" + position, variableJson));
+      if (!positions.isEmpty()) {
+        for (int position : positions) {
+          tests.add(op("test", base + "/env/" + position + "/name", new JsonPrimitive(variable)));
+        }
+        replaces.add(op("replace", base + "/env/" + positions.get(0), variableJson));
+        removals.addAll(positions.subList(1, positions.size()));
       } else if (!envCreated) {
         JsonArray list = new JsonArray();
         list.add(variableJson);
-        patch.add(op("add", base + "/env", list));
+        adds.add(op("add", base + "/env", list));
         envCreated = true;
       } else {
-        patch.add(op("add", base + "/env/-", variableJson));
+        adds.add(op("add", base + "/env/-", variableJson));
       }
     }
-    checkIpVariable(env, "IP", ipv4.isPresent(), warnings);
-    checkIpVariable(env, "IP6", ipv6.isPresent(), warnings);
+    JsonArray patch = new JsonArray();
+    patch.addAll(tests);
+    patch.addAll(replaces);
+    // remove from the end so earlier indexes stay valid
+    removals.stream()
+        .sorted(Comparator.reverseOrder())
+        .forEach(position -> patch.add(op("remove", base + "/env/" + position, null)));
+    patch.addAll(adds);
+    List<String> ineffective = new ArrayList<>();
+    if (ipv4.isPresent()) {
+      checkIpv4(env, warnings, ineffective);
+    }
+    if (ipv6.isPresent()) {
+      checkIpv6(env, warnings, ineffective);
+    }
     return CalicoAutodetectionPlan.builder()
         .namespace(namespace)
         .daemonSet(name)
@@ -112,12 +149,37 @@ public final class CalicoPlanner {
         .changes(changes)
         .jsonPatch(changes.isEmpty() ? "[]" : GSON.toJson(patch))
         .warnings(warnings)
+        .ineffective(ineffective)
         .operatorInstallation(installation)
         .installationPatch(
             installation.isPresent()
                 ? Optional.of(installationPatch(ipv4, ipv6))
                 : Optional.empty())
         .build();
+  }
+
+  /**
+   * The name of the Tigera operator object (usually the {@code Installation} {@code default}) that
+   * owns the DaemonSet through an ownerReference, if any.
+   */
+  public static Optional<String> operatorOwner(JsonObject daemonSet) {
+    JsonElement metadata = daemonSet.get("metadata");
+    JsonElement owners =
+        metadata != null && metadata.isJsonObject()
+            ? metadata.getAsJsonObject().get("ownerReferences")
+            : null;
+    if (owners == null || !owners.isJsonArray()) {
+      return Optional.empty();
+    }
+    for (JsonElement owner : owners.getAsJsonArray()) {
+      if (owner.isJsonObject()
+          && JsonCall.string(owner.getAsJsonObject(), "apiVersion")
+              .orElse("")
+              .startsWith("operator.tigera.io/")) {
+        return Optional.of(JsonCall.string(owner.getAsJsonObject(), "name").orElse("default"));
+      }
+    }
+    return Optional.empty();
   }
 
   /**
@@ -169,36 +231,69 @@ public final class CalicoPlanner {
     return json;
   }
 
-  private static void checkIpVariable(
-      JsonArray env, String variable, boolean relevant, List<String> warnings) {
-    int position = position(env, variable);
-    if (!relevant || position < 0) {
+  private static void checkIpv4(JsonArray env, List<String> warnings, List<String> ineffective) {
+    Optional<JsonObject> ip = last(env, "IP");
+    if (ip.isEmpty() || ip.get().has("valueFrom")) {
+      if (ip.isEmpty()) {
+        warnings.add(
+            "IP is unset, so calico-node autodetects only on nodes that have no IPv4 address yet;"
+                + " set IP=autodetect to detect again on every start");
+      } else {
+        warnings.add("IP comes from valueFrom; the method applies only where it is 'autodetect'");
+      }
       return;
     }
-    String value = JsonCall.string(env.get(position).getAsJsonObject(), "value").orElse("");
+    String value = JsonCall.string(ip.get(), "value").orElse("");
     if (!value.equals("autodetect") && !value.isEmpty()) {
-      warnings.add(
-          variable
-              + "="
+      String reason =
+          "IP="
               + value
               + " is set, so calico-node does not autodetect and the method has no effect;"
-              + " set "
-              + variable
-              + "=autodetect");
+              + " set IP=autodetect";
+      warnings.add(reason);
+      ineffective.add(reason);
     }
   }
 
-  private static int position(JsonArray env, String variable) {
+  private static void checkIpv6(JsonArray env, List<String> warnings, List<String> ineffective) {
+    Optional<JsonObject> ip6 = last(env, "IP6");
+    if (ip6.isPresent() && ip6.get().has("valueFrom")) {
+      warnings.add(
+          "IP6 comes from valueFrom; calico-node reads IP6_AUTODETECTION_METHOD only where it is"
+              + " 'autodetect'");
+      return;
+    }
+    String value = ip6.flatMap(v -> JsonCall.string(v, "value")).orElse("");
+    if (!value.equals("autodetect")) {
+      String reason =
+          (value.isEmpty() ? "IP6 is unset" : "IP6=" + value + " is set")
+              + ", and calico-node reads IP6_AUTODETECTION_METHOD only when IP6=autodetect, so the"
+              + " IPv6 method has no effect; set IP6=autodetect (with FELIX_IPV6SUPPORT=true and"
+              + " an IPv6 pool such as CALICO_IPV6POOL_CIDR) first";
+      warnings.add(reason);
+      ineffective.add(reason);
+    }
+  }
+
+  private static Optional<JsonObject> last(JsonArray env, String variable) {
+    List<Integer> positions = positions(env, variable);
+    return positions.isEmpty()
+        ? Optional.empty()
+        : Optional.of(env.get(positions.get(positions.size() - 1)).getAsJsonObject());
+  }
+
+  private static List<Integer> positions(JsonArray env, String variable) {
+    List<Integer> positions = new ArrayList<>();
     if (env == null) {
-      return -1;
+      return positions;
     }
     for (int i = 0; i < env.size(); i++) {
       if (env.get(i).isJsonObject()
           && JsonCall.string(env.get(i).getAsJsonObject(), "name").orElse("").equals(variable)) {
-        return i;
+        positions.add(i);
       }
     }
-    return -1;
+    return positions;
   }
 
   private static JsonArray array(JsonObject root, String... path) {
@@ -216,7 +311,9 @@ public final class CalicoPlanner {
     JsonObject json = new JsonObject();
     json.addProperty("op", op);
     json.addProperty("path", path);
-    json.add("value", value);
+    if (value != null) {
+      json.add("value", value);
+    }
     return json;
   }
 }

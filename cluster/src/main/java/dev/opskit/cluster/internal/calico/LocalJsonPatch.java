@@ -6,9 +6,9 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 /**
- * Applies the subset of RFC 6902 the planner emits ({@code test}, {@code replace}, {@code add},
- * with {@code -} to append) to a JSON object in memory. A failed {@code test} throws {@link
- * IllegalStateException}.
+ * Applies the subset of RFC 6902 the planner emits ({@code test}, {@code replace}, {@code remove},
+ * {@code add}, with {@code -} to append) to a JSON object in memory. A failed {@code test} throws
+ * {@link IllegalStateException}.
  */
 public final class LocalJsonPatch {
   private LocalJsonPatch() {}
@@ -34,6 +34,14 @@ public final class LocalJsonPatch {
           break;
         case "add":
           set(parent, last, value, true, path);
+          break;
+        case "remove":
+          child(parent, last, path);
+          if (parent.isJsonArray()) {
+            parent.getAsJsonArray().remove(Integer.parseInt(last));
+          } else {
+            parent.getAsJsonObject().remove(last);
+          }
           break;
         default:
           throw new IllegalArgumentException("unsupported operation " + op);
