@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.opskit.core.Command;
 import dev.opskit.core.test.Privileged;
 import dev.opskit.core.test.TestNetworks;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Detection against the real programs, each test in a fresh namespace that carries one datapath's
@@ -114,6 +119,33 @@ class DatapathDetectorIT {
     kubeProxyChains("iptables");
 
     assertThat(detect().kind()).isEqualTo(Datapath.Kind.KUBE_PROXY_IPTABLES);
+  }
+
+  /**
+   * Felix's environment, read from {@code /proc}: a stand-in process named {@code calico-node} (a
+   * copy of {@code sleep}) started with {@code FELIX_BPFENABLED=true} for the test's duration.
+   */
+  @Test
+  void calicoEbpfByFelixEnvironment(@TempDir Path dir) throws Exception {
+    Path felix = dir.resolve("calico-node");
+    Files.copy(Path.of("/bin/sleep"), felix);
+    Files.setPosixFilePermissions(felix, PosixFilePermissions.fromString("rwx------"));
+    ProcessBuilder builder = new ProcessBuilder(felix.toString(), "30");
+    builder.environment().put("FELIX_BPFENABLED", "true");
+    Process process = builder.start();
+    try {
+      Path comm = Path.of("/proc", Long.toString(process.pid()), "comm");
+      for (int i = 0; i < 50 && !Files.readString(comm).strip().equals("calico-node"); i++) {
+        Thread.sleep(100);
+      }
+      Datapath datapath = detect();
+
+      assertThat(datapath.kind()).isEqualTo(Datapath.Kind.CALICO_EBPF);
+      assertThat(datapath.evidence()).containsExactly("Felix FELIX_BPFENABLED=true");
+    } finally {
+      process.destroyForcibly();
+      process.waitFor(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test
