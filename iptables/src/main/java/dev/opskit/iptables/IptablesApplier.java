@@ -69,6 +69,7 @@ public final class IptablesApplier {
   private final String protectedClient;
   private final int protectedPort;
   private final boolean verifyAfterApply;
+  private final DatapathDetector datapathDetector;
   private volatile IptablesBackend detected;
 
   private IptablesApplier(Builder builder) {
@@ -78,6 +79,10 @@ public final class IptablesApplier {
     this.protectedClient = builder.protectedClient;
     this.protectedPort = builder.protectedPort;
     this.verifyAfterApply = builder.verifyAfterApply;
+    this.datapathDetector =
+        builder.datapathDetector != null
+            ? builder.datapathDetector
+            : DatapathDetector.on(builder.executor);
   }
 
   /** An applier with backend detection and a 60-second timeout per command. */
@@ -298,6 +303,9 @@ public final class IptablesApplier {
    */
   public IptablesApplyResult apply(NodePortAllowlist allowlist)
       throws IOException, InterruptedException {
+    if (allowlist.mode() == NodePortAllowlist.Mode.AUTO) {
+      return applyAuto(allowlist);
+    }
     boolean readSshConnection = !allowlist.allowSelfLockout() && protectedClient == null;
     List<String> ipsetNames =
         allowlist.useIpset()
@@ -821,6 +829,34 @@ public final class IptablesApplier {
     }
   }
 
+  /**
+   * Detects the host's NodePort datapath and chooses the allowlist's mode there (see {@link
+   * NodePortAllowlist#chooseMode(Datapath)}); one executor call. {@link #apply(NodePortAllowlist)}
+   * does this itself for {@link NodePortAllowlist.Mode#AUTO}; call it to see the choice first, or
+   * to check an explicit mode against the host.
+   *
+   * @throws UnsupportedDatapathException when the datapath bypasses netfilter and the allowlist
+   *     does not allow that
+   */
+  public ModeChoice chooseMode(NodePortAllowlist allowlist)
+      throws IOException, InterruptedException {
+    return allowlist.chooseMode(datapathDetector.detect());
+  }
+
+  /** Applies an {@code AUTO} allowlist in the mode chosen for the host, and says which and why. */
+  private IptablesApplyResult applyAuto(NodePortAllowlist allowlist)
+      throws IOException, InterruptedException {
+    ModeChoice choice = chooseMode(allowlist);
+    LOG.info("allowlist {}: {}", allowlist.name(), choice.summary());
+    IptablesApplyResult result = apply(allowlist.inMode(choice.mode()));
+    IptablesApplyResult.Builder withChoice =
+        IptablesApplyResult.builder().from(result).modeChoice(choice);
+    if (!choice.holds()) {
+      withChoice.addWarnings(choice.reason());
+    }
+    return withChoice.build();
+  }
+
   /** Internal signal that one state-changing step failed. */
   private static final class StepFailedException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -842,6 +878,7 @@ public final class IptablesApplier {
     private String protectedClient;
     private int protectedPort;
     private boolean verifyAfterApply = true;
+    private DatapathDetector datapathDetector;
 
     private Builder(CommandExecutor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
@@ -897,6 +934,15 @@ public final class IptablesApplier {
      */
     public Builder verifyAfterApply(boolean verify) {
       this.verifyAfterApply = verify;
+      return this;
+    }
+
+    /**
+     * How {@link NodePortAllowlist.Mode#AUTO} finds the host's datapath; {@link
+     * DatapathDetector#on(CommandExecutor)} on the applier's executor by default.
+     */
+    public Builder datapathDetector(DatapathDetector detector) {
+      this.datapathDetector = Objects.requireNonNull(detector, "detector");
       return this;
     }
 

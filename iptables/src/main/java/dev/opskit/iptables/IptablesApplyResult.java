@@ -52,6 +52,12 @@ public abstract class IptablesApplyResult {
   /** Why the check failed, when it did. */
   public abstract Optional<String> checkFailure();
 
+  /**
+   * For an allowlist in {@link NodePortAllowlist.Mode#AUTO}: the mode chosen on the host's
+   * datapath, and why.
+   */
+  public abstract Optional<ModeChoice> modeChoice();
+
   /** Cautions about the applied configuration, such as the INPUT-mode trap. */
   public abstract List<String> warnings();
 

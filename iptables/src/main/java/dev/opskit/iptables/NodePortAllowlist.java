@@ -36,7 +36,14 @@ import org.immutables.value.Value;
  *       a plain {@code --dport PORT} jump, for a listener on the port itself without NAT.
  *   <li>{@link Mode#INPUT}: the plain filter INPUT way; only right for kube-proxy in IPVS mode or
  *       host-network listeners, and {@link #warnings()} says so.
+ *   <li>{@link Mode#AUTO}: the applier detects the node's datapath ({@link DatapathDetector}) and
+ *       picks the mode that holds there ({@link #chooseMode(Datapath)}).
  * </ul>
+ *
+ * <p>On an eBPF datapath (Cilium's kube-proxy replacement, Calico's eBPF dataplane) NodePorts are
+ * translated before netfilter and no mode holds: {@link #chooseMode(Datapath)} refuses with an
+ * {@link UnsupportedDatapathException} naming the tool that does, unless {@link
+ * #allowUnsupportedDatapath()}.
  *
  * <p>With {@link #useIpset()} the addresses live in {@code hash:net} ipsets ({@code
  * opskit-NAME-v4}, {@code opskit-NAME-v6}) matched by one rule, updated atomically by swap.
@@ -64,7 +71,13 @@ public abstract class NodePortAllowlist {
     /** filter INPUT and FORWARD, matching the conntrack original destination port. */
     CONNTRACK,
     /** filter INPUT on the destination port: only for IPVS mode or host-network listeners. */
-    INPUT
+    INPUT,
+    /**
+     * Chosen on the node: the applier detects the datapath and picks the mode that holds there,
+     * saying which and why ({@link IptablesApplyResult#modeChoice()}). See {@link
+     * NodePortAllowlist#chooseMode(Datapath)}.
+     */
+    AUTO
   }
 
   NodePortAllowlist() {}
@@ -105,6 +118,15 @@ public abstract class NodePortAllowlist {
   @Value.Default
   public boolean ipv6() {
     return true;
+  }
+
+  /**
+   * Apply even on a datapath that bypasses netfilter (Cilium's kube-proxy replacement, Calico's
+   * eBPF dataplane), where the allowlist does not hold for NodePort traffic; false by default.
+   */
+  @Value.Default
+  public boolean allowUnsupportedDatapath() {
+    return false;
   }
 
   /** Apply even when it would drop the executor's own SSH connection; false by default. */
@@ -154,8 +176,17 @@ public abstract class NodePortAllowlist {
   /**
    * The owned rule set for one family, ready for {@link IptablesPlan#of} or an applier; built once
    * per value for the allowlist's {@link #families()}.
+   *
+   * @throws IllegalStateException in {@link Mode#AUTO}, whose rules depend on the node: choose the
+   *     mode first ({@link IptablesApplier#chooseMode}, then {@link #inMode})
    */
   public IptablesRuleSet ruleSet(IpFamily family) {
+    if (mode() == Mode.AUTO) {
+      throw new IllegalStateException(
+          "allowlist '"
+              + name()
+              + "' is in mode AUTO: its rules depend on the node; choose the mode first");
+    }
     IptablesRuleSet built = ruleSets().get(family);
     return built != null ? built : buildRuleSet(family);
   }
@@ -251,6 +282,99 @@ public abstract class NodePortAllowlist {
     return groups;
   }
 
+  /** This allowlist in another mode. */
+  public NodePortAllowlist inMode(Mode mode) {
+    return mode == mode() ? this : builder().from(this).mode(mode).build();
+  }
+
+  /**
+   * Chooses the mode that holds on {@code datapath}: in {@link Mode#AUTO}, {@link
+   * Mode#RAW_PREROUTING} behind any kube-proxy mode (raw PREROUTING runs before the DNAT of
+   * iptables and nftables mode and before IPVS), or {@link Mode#CONNTRACK} when a port overlaps the
+   * ephemeral port range (where raw, having no connection state, would drop replies to the node's
+   * own connections); any other mode is kept, with whether it holds there.
+   *
+   * @throws UnsupportedDatapathException when the datapath bypasses netfilter and {@link
+   *     #allowUnsupportedDatapath()} is false
+   */
+  public ModeChoice chooseMode(Datapath datapath) {
+    ModeChoice.Builder choice = ModeChoice.builder().datapath(datapath);
+    Datapath.Kind kind = datapath.kind();
+    if (datapath.bypassesNetfilter()) {
+      if (!allowUnsupportedDatapath()) {
+        throw new UnsupportedDatapathException(name(), datapath);
+      }
+      return choice
+          .mode(mode() == Mode.AUTO ? Mode.RAW_PREROUTING : mode())
+          .holds(false)
+          .reason(
+              "forced on "
+                  + kind.description()
+                  + ": NodePorts are translated in eBPF before netfilter, so only traffic that"
+                  + " still reaches netfilter untranslated is filtered")
+          .build();
+    }
+    if (mode() != Mode.AUTO) {
+      boolean holds =
+          mode() != Mode.INPUT
+              || kind == Datapath.Kind.KUBE_PROXY_IPVS
+              || kind == Datapath.Kind.NONE;
+      return choice
+          .mode(mode())
+          .holds(holds)
+          .reason(
+              "set explicitly"
+                  + (holds
+                      ? ""
+                      : "; it does not hold for NodePorts on "
+                          + kind.description()
+                          + ", whose DNAT runs before filter INPUT"))
+          .build();
+    }
+    if (overlapsEphemeralPorts()) {
+      return choice
+          .mode(Mode.CONNTRACK)
+          .holds(true)
+          .reason(
+              "port(s) "
+                  + ports()
+                  + " overlap the ephemeral range "
+                  + EPHEMERAL_FIRST
+                  + "-"
+                  + EPHEMERAL_LAST
+                  + ", where raw PREROUTING would also drop replies to the node's own connections;"
+                  + " CONNTRACK matches the original destination port after the DNAT and keeps"
+                  + " connection state")
+          .build();
+    }
+    String why;
+    switch (kind) {
+      case KUBE_PROXY_IPTABLES:
+        why = "kube-proxy in iptables mode DNATs NodePorts in nat PREROUTING";
+        break;
+      case KUBE_PROXY_NFTABLES:
+        why =
+            "kube-proxy in nftables mode DNATs NodePorts in its own table at the dstnat hook"
+                + " (priority -100)";
+        break;
+      case KUBE_PROXY_IPVS:
+        why = "kube-proxy in IPVS mode translates NodePorts at the input hook";
+        break;
+      default:
+        why = "no kube-proxy found";
+    }
+    return choice
+        .mode(Mode.RAW_PREROUTING)
+        .holds(true)
+        .reason(why + "; raw PREROUTING (priority -300) drops before any DNAT and before conntrack")
+        .build();
+  }
+
+  private boolean overlapsEphemeralPorts() {
+    return ports().stream()
+        .anyMatch(p -> p.last() >= EPHEMERAL_FIRST && p.first() <= EPHEMERAL_LAST);
+  }
+
   /**
    * True when a new connection from {@code sourceAddress} to {@code port}/{@code protocol} on this
    * node would be dropped by this allowlist.
@@ -277,9 +401,7 @@ public abstract class NodePortAllowlist {
               + " and everyone gets through. Use it only for IPVS mode or host-network listeners;"
               + " prefer RAW_PREROUTING or CONNTRACK.");
     }
-    if (mode() == Mode.RAW_PREROUTING
-        && ports().stream()
-            .anyMatch(p -> p.last() >= EPHEMERAL_FIRST && p.first() <= EPHEMERAL_LAST)) {
+    if (mode() == Mode.RAW_PREROUTING && overlapsEphemeralPorts()) {
       warnings.add(
           "port(s) "
               + ports()

@@ -6,9 +6,11 @@ import dev.opskit.iptables.IptablesApplier;
 import dev.opskit.iptables.IptablesApplyResult;
 import dev.opskit.iptables.IptablesPlan;
 import dev.opskit.iptables.IptablesRuleSet;
+import dev.opskit.iptables.ModeChoice;
 import dev.opskit.iptables.NodePortAllowlist;
 import dev.opskit.iptables.PortRange;
 import dev.opskit.iptables.Table;
+import dev.opskit.iptables.UnsupportedDatapathException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
@@ -68,9 +70,18 @@ final class IptablesCommand {
 
     @Option(
         names = "--mode",
-        defaultValue = "raw",
-        description = "raw (default: raw PREROUTING), conntrack, or input.")
+        defaultValue = "auto",
+        description =
+            "auto (default: the mode that holds on the node's datapath), raw (raw PREROUTING),"
+                + " conntrack, or input.")
     String mode;
+
+    @Option(
+        names = "--force",
+        description =
+            "Apply even where NodePorts bypass netfilter (Cilium or Calico eBPF), where the"
+                + " allowlist does not hold.")
+    boolean force;
 
     @Option(names = "--ipset", description = "Keep the addresses in an ipset (hash:net).")
     boolean ipset;
@@ -87,12 +98,28 @@ final class IptablesCommand {
               .addAllAllowedCidrs(allowed)
               .addAllProtocols(protocols)
               .mode(mode(mode))
-              .useIpset(ipset);
+              .useIpset(ipset)
+              .allowUnsupportedDatapath(force);
       ports.forEach(port -> builder.addPorts(PortRange.parse(port.replace('-', ':'))));
-      NodePortAllowlist allowlist = builder.build();
-      allowlist.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
+      NodePortAllowlist requested = builder.build();
+      PrintWriter err = spec.commandLine().getErr();
       try (HostOptions.Session session = host.open()) {
         IptablesApplier applier = IptablesApplier.create(session.executor);
+        ModeChoice choice;
+        try {
+          choice = applier.chooseMode(requested);
+        } catch (UnsupportedDatapathException e) {
+          err.println("opskit: " + e.getMessage() + "; --force applies it anyway");
+          return OpskitCli.USAGE;
+        }
+        out.println("datapath: " + choice.datapath().summary());
+        out.println(choice.summary());
+        NodePortAllowlist allowlist = requested.inMode(choice.mode());
+        if (!choice.holds()
+            && (choice.datapath().bypassesNetfilter() || allowlist.warnings().isEmpty())) {
+          err.println("warning: " + choice.reason());
+        }
+        allowlist.warnings().forEach(w -> err.println("warning: " + w));
         if (dryRun) {
           for (IpFamily family : allowlist.families()) {
             IptablesPlan plan = IptablesPlan.of(applier.observe(family), allowlist.ruleSet(family));
@@ -186,6 +213,8 @@ final class IptablesCommand {
 
   static NodePortAllowlist.Mode mode(String text) {
     switch (text.toLowerCase(Locale.ROOT)) {
+      case "auto":
+        return NodePortAllowlist.Mode.AUTO;
       case "raw":
         return NodePortAllowlist.Mode.RAW_PREROUTING;
       case "conntrack":
@@ -193,7 +222,8 @@ final class IptablesCommand {
       case "input":
         return NodePortAllowlist.Mode.INPUT;
       default:
-        throw new IllegalArgumentException("--mode '" + text + "' must be raw, conntrack or input");
+        throw new IllegalArgumentException(
+            "--mode '" + text + "' must be auto, raw, conntrack or input");
     }
   }
 }
