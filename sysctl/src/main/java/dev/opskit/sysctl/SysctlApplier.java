@@ -169,9 +169,8 @@ public final class SysctlApplier {
   /**
    * Reads every sysctl configuration file of the host (the {@linkplain SysctlEffective#DIRECTORIES
    * sysctl.d folders} and {@code /etc/sysctl.conf}) in one command and works out which file sets
-   * each key at boot.
-   *
-   * @throws SysctlParseException when a file on the host does not parse
+   * each key at boot. Lines the loaders would skip are skipped here too and listed in each file's
+   * {@link SysctlFile#problems()}.
    */
   public SysctlEffective effectiveConfiguration() throws IOException, InterruptedException {
     ExecResult result =
@@ -180,7 +179,7 @@ public final class SysctlApplier {
             .requireSuccess();
     Map<String, String> texts = Scripts.parseConfiguration(result.stdout());
     List<SysctlFile> files = new ArrayList<>();
-    texts.forEach((path, text) -> files.add(SysctlFile.parse(path, text)));
+    texts.forEach((path, text) -> files.add(SysctlFile.parseTolerant(path, text)));
     return SysctlEffective.of(files);
   }
 

@@ -97,14 +97,34 @@ public abstract class SysctlProfile {
   }
 
   /**
-   * A profile holding every assignment of a configuration file (the last one of each key wins;
-   * {@code -key} lines become {@linkplain #ignoreFailures() optional} keys).
+   * A profile holding every assignment of a configuration file (the last one of each key wins, as
+   * does an exclusion {@code -key} after an assignment of that key, which leaves the key out;
+   * {@code -key = value} lines become {@linkplain #ignoreFailures() optional} keys).
    *
-   * @throws IllegalArgumentException when the file holds pattern keys or empty values
+   * @throws IllegalArgumentException when the file holds glob keys (a profile names single keys),
+   *     empty values, or no assignment at all
    */
   public static SysctlProfile fromFile(String name, SysctlFile file) {
     Builder profile = builder().name(name);
+    Map<SysctlKey, SysctlEntry> kept = new java.util.LinkedHashMap<>();
     for (SysctlEntry entry : file.entries()) {
+      if (entry.key().isPattern()) {
+        throw new IllegalArgumentException(
+            file.path()
+                + entry.line().stream().mapToObj(n -> ":" + n).findFirst().orElse("")
+                + ": glob key "
+                + entry.key()
+                + " cannot be part of a profile, which names single keys");
+      }
+      kept.remove(entry.key());
+      if (!entry.exclusion()) {
+        kept.put(entry.key(), entry);
+      }
+    }
+    if (kept.isEmpty()) {
+      throw new IllegalArgumentException(file.path() + " assigns no sysctl key");
+    }
+    for (SysctlEntry entry : kept.values()) {
       profile.putValues(entry.key(), entry.value());
       if (entry.ignoreFailure()) {
         profile.addIgnoreFailures(entry.key());
