@@ -2,6 +2,7 @@ package dev.opskit.sysctl;
 
 import dev.opskit.core.internal.OpskitStyle;
 import dev.opskit.sysctl.internal.DropIns;
+import dev.opskit.sysctl.internal.KernelValues;
 import dev.opskit.sysctl.internal.Values;
 import java.util.Map;
 import java.util.Optional;
@@ -26,8 +27,12 @@ import org.immutables.value.Value;
  * }</pre>
  *
  * <p>Validated at construction: the name is a file-name-safe word; every key names one tunable (no
- * {@code *} patterns); every value is one non-empty line without control characters; policy sets
- * only name keys of the profile and raise-only values are integers.
+ * glob patterns); every value is one non-empty line without control characters; well-known keys
+ * hold what the kernel documents for them (for example {@code net.core.somaxconn} one integer from
+ * 0 to 2147483647, {@code net.ipv4.ip_local_port_range} two ports, low before high); policy sets
+ * only name keys of the profile and raise-only values are integers. Before writing, {@link
+ * SysctlApplier} also refuses a value that does not have the shape of the live value (a word where
+ * the kernel holds a number).
  */
 @Value.Immutable
 @OpskitStyle
@@ -203,6 +208,7 @@ public abstract class SysctlProfile {
                 throw new IllegalArgumentException("value of " + key + " must not be empty");
               }
               Values.check("value of " + key, value);
+              KernelValues.checkKnown(key, value);
             });
     for (SysctlKey key : raiseOnly()) {
       String value = values().get(key);

@@ -57,7 +57,7 @@ class KubernetesSysctlsTest {
         SysctlProfile.builder()
             .name("pod")
             .set("net.ipv4.ip_local_port_range", "1024 65535")
-            .set("net.ipv4.tcp_rmem", "4096\t87380 \"6291456\"")
+            .set("net.ipv4.ip_local_reserved_ports", "4096\t87380 \"6291456\"")
             .set("net.core.somaxconn", "4096")
             .set("fs.file-max", "2097152")
             .build();
@@ -72,7 +72,7 @@ class KubernetesSysctlsTest {
                 + "  sysctls:\n"
                 + "  - name: net.ipv4.ip_local_port_range\n"
                 + "    value: \"1024 65535\"\n"
-                + "  - name: net.ipv4.tcp_rmem\n"
+                + "  - name: net.ipv4.ip_local_reserved_ports\n"
                 + "    value: \"4096\\t87380 \\\"6291456\\\"\"\n");
     assertThat(KubernetesSysctls.podSecurityContext(profile, true))
         .contains("  # needs kubelet --allowed-unsafe-sysctls=net.core.somaxconn\n")
