@@ -189,7 +189,12 @@ public final class SysctlApplier {
           remaining,
           staged,
           previous,
-          "sysctl profile " + profile.name() + " did not take:\n" + remaining.render().strip(),
+          "sysctl profile "
+              + profile.name()
+              + " did not take: "
+              + remaining.decisions().stream()
+                  .map(SysctlChange::render)
+                  .collect(Collectors.joining("; ")),
           reload);
     }
     if (!staged.isEmpty()) {
@@ -242,12 +247,20 @@ public final class SysctlApplier {
    * Reads every sysctl configuration file of the host (the {@linkplain SysctlEffective#DIRECTORIES
    * sysctl.d folders} and {@code /etc/sysctl.conf}) in one command and works out which file sets
    * each key at boot. Lines the loaders would skip are skipped here too and listed in each file's
-   * {@link SysctlFile#problems()}.
+   * {@link SysctlFile#problems()}. The drop-in folder is read too when it is not a standard one.
    */
   public SysctlEffective effectiveConfiguration() throws IOException, InterruptedException {
+    List<String> directories = new ArrayList<>(SysctlEffective.DIRECTORIES);
+    String own =
+        directory.length() > 1 && directory.endsWith("/")
+            ? directory.substring(0, directory.length() - 1)
+            : directory;
+    if (!directories.contains(own)) {
+      directories.add(own);
+    }
     ExecResult result =
         executor
-            .execute(Scripts.readConfiguration(SysctlEffective.DIRECTORIES).withTimeout(TIMEOUT))
+            .execute(Scripts.readConfiguration(directories).withTimeout(TIMEOUT))
             .requireSuccess();
     Map<String, String> texts = Scripts.parseConfiguration(result.stdout());
     List<SysctlFile> files = new ArrayList<>();
