@@ -31,6 +31,7 @@ final class FakeKernelHost {
 
   final FakeCommandExecutor executor = FakeCommandExecutor.create();
   int sysctlExit = 0;
+  boolean rollbackFails;
   String networkNamespace = "net:[4026531840]";
   String hostNetworkNamespace = "net:[4026531840]";
   String hostOnlyKeysVisible = "1";
@@ -86,6 +87,9 @@ final class FakeKernelHost {
   }
 
   private ExecResult rollback(Command command) throws IOException {
+    if (rollbackFails) {
+      return ExecResult.of(command, 1, "", "cannot restore fs/file-max\n", Duration.ZERO);
+    }
     List<String> argv = command.argv();
     if (!argv.get(4).isEmpty()) {
       Files.deleteIfExists(Path.of(argv.get(4)));

@@ -159,6 +159,16 @@ class SysctlApplierTest {
   }
 
   @Test
+  void aFailedRollbackIsSaidInTheSameLine() throws Exception {
+    host.sysctlExit = 1;
+    host.rollbackFails = true;
+    assertThatThrownBy(() -> applier.apply(NODE))
+        .isInstanceOf(SysctlApplyException.class)
+        .hasMessageContaining("rollback failed: cannot restore fs/file-max")
+        .hasMessageNotContaining("\n");
+  }
+
+  @Test
   void valueTheKernelDoesNotTakeFailsVerificationAndRestoresEveryKey() throws Exception {
     host.ignoresWrites.add(SysctlKey.of("net.ipv4.tcp_rmem"));
     assertThatThrownBy(() -> applier.apply(NODE))
