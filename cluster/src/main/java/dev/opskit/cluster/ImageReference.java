@@ -24,9 +24,16 @@ import org.immutables.value.Value;
  * when it is {@code localhost}, contains a {@code .} or a {@code :}, or has an upper-case letter;
  * path components are lower-case alphanumerics joined by {@code .}, {@code _}, {@code __} or
  * dashes; tags are {@code [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}}; digests are {@code sha256}, {@code
- * sha384} or {@code sha512} with lower-case hex of the right length; the name (registry plus
- * repository) is at most 255 characters. Anything else is rejected with an {@link
- * IllegalArgumentException} naming the reference and the rule it broke.
+ * sha384} or {@code sha512} with lower-case hex of the right length; the repository path (without
+ * the registry, as distribution/reference counts it since v0.6.0) is at most 255 characters.
+ * Anything else is rejected with an {@link IllegalArgumentException} naming the reference and the
+ * rule it broke.
+ *
+ * <p>A reference with both tag and digest keeps both. It prints in the forms tools print: {@link
+ * #familiar()} ({@code nginx:1.25}, as {@code docker} shows it), {@link #normalized()} ({@code
+ * docker.io/library/nginx:1.25}, with both tag and digest when both are given) and {@link
+ * #pullReference()} (what containerd and the kubelet pull: the digest alone when there is one,
+ * {@code docker.io/library/nginx@sha256:…}). {@link #toString()} returns {@link #normalized()}.
  */
 @Value.Immutable
 @OpskitStyle
@@ -36,7 +43,7 @@ public abstract class ImageReference {
 
   private static final String LEGACY_DOCKER_HUB = "index.docker.io";
   private static final String OFFICIAL_PREFIX = "library/";
-  private static final int NAME_MAX_LENGTH = 255;
+  private static final int PATH_MAX_LENGTH = 255;
 
   private static final String ALPHANUMERIC = "[a-z0-9]++";
   private static final String SEPARATOR = "(?:[._]|__|-++)";
@@ -188,10 +195,27 @@ public abstract class ImageReference {
     return withSuffix(name);
   }
 
-  /** The normalised reference: {@code registry/repository[:tag][@digest]}, tag filled in. */
+  /**
+   * The normalised reference: {@code registry/repository[:tag][@digest]}, with the tag {@code
+   * latest} filled in when neither tag nor digest is given, and both kept when both are given.
+   */
+  public String normalized() {
+    return withSuffix(name());
+  }
+
+  /**
+   * The reference a container runtime pulls: {@code registry/repository@digest} when there is a
+   * digest (the tag is then ignored, as containerd and the kubelet do), else {@code
+   * registry/repository:tag} with {@code latest} filled in.
+   */
+  public String pullReference() {
+    return digest().map(d -> name() + "@" + d).orElseGet(this::normalized);
+  }
+
+  /** The {@linkplain #normalized() normalised} reference. */
   @Override
   public String toString() {
-    return withSuffix(name());
+    return normalized();
   }
 
   private String withSuffix(String name) {
@@ -214,8 +238,12 @@ public abstract class ImageReference {
               + repository()
               + "' that is not [a-z0-9] components joined by '.', '_', '__', '-' and '/'");
     }
-    if (reference.length() > NAME_MAX_LENGTH) {
-      throw invalid(reference, "has a name longer than " + NAME_MAX_LENGTH + " characters");
+    if (repository().length() > PATH_MAX_LENGTH) {
+      throw invalid(
+          reference,
+          "has a repository path longer than "
+              + PATH_MAX_LENGTH
+              + " characters (registry excluded)");
     }
     tag()
         .ifPresent(

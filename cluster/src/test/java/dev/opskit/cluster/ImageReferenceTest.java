@@ -107,9 +107,40 @@ class ImageReferenceTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("does not match");
     assertThat(ImageReference.parse("a:" + "t".repeat(128)).tag()).hasValue("t".repeat(128));
-    assertThatThrownBy(() -> ImageReference.parse("quay.io/" + "a".repeat(250)))
+    assertThatThrownBy(() -> ImageReference.parse("quay.io/" + "a".repeat(256)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("longer than 255");
+  }
+
+  @Test
+  void the255LimitCountsTheRepositoryPathNotTheRegistry() {
+    String path = "team/" + "b".repeat(250);
+    ImageReference ref = ImageReference.parse("registry.example.internal:5000/" + path + ":1");
+    assertThat(ref.repository()).hasSize(255);
+    assertThat(ref.name().length()).isGreaterThan(255);
+    assertThatThrownBy(() -> ImageReference.parse("registry.example.internal/" + path + "b"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("repository path longer than 255");
+  }
+
+  @Test
+  void tagAndDigestAreBothKeptAndEachFormPrintsWhatToolsPrint() {
+    ImageReference pinned = ImageReference.parse("redis:7.2@" + SHA);
+    assertThat(pinned.tag()).hasValue("7.2");
+    assertThat(pinned.digest()).hasValue(SHA);
+    assertThat(pinned.familiar()).isEqualTo("redis:7.2@" + SHA);
+    assertThat(pinned.normalized()).isEqualTo("docker.io/library/redis:7.2@" + SHA);
+    assertThat(pinned.pullReference()).isEqualTo("docker.io/library/redis@" + SHA);
+    assertThat(pinned.toString()).isEqualTo(pinned.normalized());
+
+    ImageReference tagged = ImageReference.parse("bitnami/redis");
+    assertThat(tagged.familiar()).isEqualTo("bitnami/redis:latest");
+    assertThat(tagged.normalized()).isEqualTo("docker.io/bitnami/redis:latest");
+    assertThat(tagged.pullReference()).isEqualTo(tagged.normalized());
+
+    ImageReference digestOnly = ImageReference.parse("ghcr.io/org/app@" + SHA);
+    assertThat(digestOnly.normalized()).isEqualTo("ghcr.io/org/app@" + SHA);
+    assertThat(digestOnly.pullReference()).isEqualTo("ghcr.io/org/app@" + SHA);
   }
 
   @Test

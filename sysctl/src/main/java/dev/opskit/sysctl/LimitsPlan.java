@@ -87,9 +87,9 @@ public abstract class LimitsPlan {
     }
     BigInteger ceiling = BigInteger.valueOf(nrOpen.getAsLong());
     for (LimitsEntry entry : profile.entries()) {
-      if (entry.item() == LimitsEntry.Item.NOFILE
-          && isNumberAbove(entry.value(), ceiling)
-          && !entry.value().equals("-1")) {
+      if (entry.item().filter(LimitsEntry.Item.NOFILE::equals).isPresent()
+          && !entry.isUnlimited()
+          && isNumberAbove(entry.value().orElseThrow(), ceiling)) {
         problems.add(
             "'"
                 + entry.render().replace('\t', ' ')

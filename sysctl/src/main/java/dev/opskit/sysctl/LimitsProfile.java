@@ -79,28 +79,39 @@ public abstract class LimitsProfile {
   }
 
   /**
-   * Parses the entries of a limits.conf or limits.d file: blank lines and {@code #} comments are
-   * skipped, other lines need four whitespace-separated fields.
+   * Parses the entries of a limits.conf or limits.d file as pam_limits reads it: {@code #} starts a
+   * comment anywhere on a line, blank lines are skipped, other lines need four whitespace-separated
+   * fields ({@code <domain> <type> <item> <value>}, type, item and value in any case) or the two
+   * fields {@code <domain> -} (no limits for the domain). {@link LimitsEntry#render()} of each
+   * entry parses back to an equal entry.
    *
-   * @throws SysctlParseException naming the first line that does not parse
+   * @throws SysctlParseException naming the first line that pam_limits would skip as invalid
    */
   public static List<LimitsEntry> parseEntries(String path, String text) {
     List<LimitsEntry> entries = new ArrayList<>();
     String[] lines = text.split("\n", -1);
     for (int i = 0; i < lines.length; i++) {
-      String line = lines[i].strip();
-      if (line.isEmpty() || line.startsWith("#")) {
+      String line = lines[i];
+      int hash = line.indexOf('#');
+      if (hash >= 0) {
+        line = line.substring(0, hash);
+      }
+      line = line.strip();
+      if (line.isEmpty()) {
         continue;
       }
-      String[] fields = line.split("[ \\t]+");
-      if (fields.length != 4) {
-        throw new SysctlParseException(
-            path,
-            i + 1,
-            "expected '<domain> <type> <item> <value>', found " + fields.length + " fields",
-            null);
-      }
+      String[] fields = line.split("\\s+");
       try {
+        if (fields.length == 2 && fields[1].equals("-")) {
+          entries.add(LimitsEntry.noLimits(fields[0]));
+          continue;
+        }
+        if (fields.length != 4) {
+          throw new IllegalArgumentException(
+              "expected '<domain> <type> <item> <value>' or '<domain> -', found "
+                  + fields.length
+                  + " fields");
+        }
         entries.add(
             LimitsEntry.of(
                 fields[0],

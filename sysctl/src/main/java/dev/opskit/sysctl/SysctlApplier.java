@@ -8,6 +8,7 @@ import dev.opskit.sysctl.internal.Values;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,15 +25,19 @@ import java.util.stream.Collectors;
  * SysctlApplyResult result = node.apply(SysctlProfile.kubernetesNode());
  * }</pre>
  *
- * <p>Commands: {@link #observe} runs one {@code sh -c} that reads the drop-in and every key's
- * {@code /proc/sys} entry (keys are passed as arguments, never spliced into the script). {@link
- * #apply} observes, and only when the plan is not empty writes the drop-in atomically (temp file in
- * the same folder from standard input, mode 0644, renamed over the target), runs {@code sysctl -e
- * -p FILE} so just that file is loaded, and observes again to verify. {@code -e} is there because
- * procps {@code sysctl} fails on a missing key even on a {@code -key} line; required keys missing
- * on the kernel are refused before anything is written, and verification catches any other key that
- * did not take. Applying twice writes nothing the second time. Needs root on the target for
- * writing. Immutable and thread-safe; it does not own or close the executor.
+ * <p>Commands: {@link #observe} runs one {@code sh -c} that reads the drop-in, every key's {@code
+ * /proc/sys} entry (keys are passed as arguments, never spliced into the script) and the network
+ * namespaces of the shell and of PID 1. {@link #apply} is transactional: it observes and plans, and
+ * refuses before writing anything when a key is unknown on the kernel, a value does not have the
+ * shape of the live value, or (inside a network namespace other than the host's, unless {@link
+ * #withHostWide(boolean)}) a key outside {@code net.*} would change the whole host. Otherwise it
+ * writes the new drop-in aside (a dot file in the same folder, which no loader reads), loads just
+ * that file with {@code sysctl -e -p}, observes again to verify, and only then renames it over the
+ * previous drop-in. On any failure along the way it removes the staged file and writes the previous
+ * live values back, so a bad value never reaches the drop-in read at boot. {@code -e} is there
+ * because procps {@code sysctl} fails on a missing key even on a {@code -key} line. Applying twice
+ * writes nothing the second time. Needs root on the target for writing. Immutable and thread-safe;
+ * it does not own or close the executor.
  */
 public final class SysctlApplier {
   /** The folder drop-ins go to unless configured otherwise. */
@@ -42,15 +47,17 @@ public final class SysctlApplier {
 
   private final CommandExecutor executor;
   private final String directory;
+  private final boolean hostWide;
 
-  private SysctlApplier(CommandExecutor executor, String directory) {
+  private SysctlApplier(CommandExecutor executor, String directory, boolean hostWide) {
     this.executor = Objects.requireNonNull(executor, "executor");
     this.directory = directory;
+    this.hostWide = hostWide;
   }
 
   /** An applier running its commands through {@code executor}, writing to /etc/sysctl.d. */
   public static SysctlApplier on(CommandExecutor executor) {
-    return new SysctlApplier(executor, DEFAULT_DIRECTORY);
+    return new SysctlApplier(executor, DEFAULT_DIRECTORY, false);
   }
 
   /**
@@ -61,7 +68,17 @@ public final class SysctlApplier {
   public SysctlApplier withDropInDirectory(String directory) {
     Objects.requireNonNull(directory, "directory");
     Values.absoluteDirectory("drop-in directory", directory);
-    return new SysctlApplier(executor, directory);
+    return new SysctlApplier(executor, directory, hostWide);
+  }
+
+  /**
+   * This applier allowing (or, by default, refusing) keys that change the whole host when the
+   * commands run inside a network namespace other than the host's: there only {@code net.*} keys
+   * are the namespace's own, while {@code vm.*}, {@code kernel.*} or {@code fs.*} reach every
+   * process of the machine.
+   */
+  public SysctlApplier withHostWide(boolean allow) {
+    return new SysctlApplier(executor, directory, allow);
   }
 
   /** The folder drop-ins are written to. */
@@ -75,7 +92,8 @@ public final class SysctlApplier {
   }
 
   /**
-   * Reads the live value of every key of {@code profile}, and its drop-in, in one command.
+   * Reads the live value of every key of {@code profile}, its drop-in and the network namespaces,
+   * in one command.
    *
    * @throws dev.opskit.core.CommandFailedException when the read command fails
    */
@@ -86,14 +104,17 @@ public final class SysctlApplier {
     return Scripts.parseObservation(keys, result.stdout());
   }
 
-  /** Observes the host and compares every key of {@code profile} with it. */
+  /**
+   * Observes the host and compares every key of {@code profile} with it (a raise-only key whose
+   * live value is higher is {@link SysctlDrift.Status#KEPT_HIGHER}, as the plan keeps it).
+   */
   public List<SysctlDrift> drift(SysctlProfile profile) throws IOException, InterruptedException {
     return SysctlDrift.compare(profile, observe(profile));
   }
 
   /** Observes the host and plans {@code profile} against it; writes nothing. */
   public SysctlPlan plan(SysctlProfile profile) throws IOException, InterruptedException {
-    return SysctlPlan.of(profile, observe(profile), directory);
+    return SysctlPlan.of(profile, observe(profile), directory, hostWide);
   }
 
   /** Observes again and plans: an empty plan means the profile is fully in force and persisted. */
@@ -102,96 +123,170 @@ public final class SysctlApplier {
   }
 
   /**
-   * Brings the host in line with {@code profile}: writes the drop-in if it is not current, loads it
-   * with {@code sysctl -e -p FILE}, and verifies. Does nothing but observe when the plan is empty.
+   * Brings the host in line with {@code profile}, transactionally: stages the new drop-in beside
+   * the old one, loads it with {@code sysctl -e -p}, verifies, and only then renames it into place;
+   * on failure the staged file is removed and the previous live values are written back. Does
+   * nothing but observe when the plan is empty.
    *
-   * @throws SysctlApplyException when required keys are unknown on this kernel (nothing is
-   *     written), {@code sysctl -p} fails, or a value is still not as desired afterwards
-   * @throws dev.opskit.core.CommandFailedException when reading or writing the drop-in fails (the
-   *     previous drop-in, if any, is then left untouched)
+   * @throws SysctlApplyException when the plan is blocked (nothing is written), {@code sysctl -p}
+   *     fails, a value is still not as desired afterwards, or the drop-in cannot be written (in the
+   *     last three cases after rolling back; the message says whether the rollback worked)
    */
   public SysctlApplyResult apply(SysctlProfile profile) throws IOException, InterruptedException {
     SysctlObservation before = observe(profile);
-    SysctlPlan plan = SysctlPlan.of(profile, before, directory);
+    SysctlPlan plan = SysctlPlan.of(profile, before, directory, hostWide);
     SysctlApplyResult.Builder result = SysctlApplyResult.builder().plan(plan);
     if (!plan.blocked().isEmpty()) {
       throw new SysctlApplyException(
           "sysctl profile "
               + profile.name()
-              + ": keys unknown on this kernel: "
-              + describeBlocked(profile, plan)
-              + "; nothing was written",
+              + " refused, nothing was written: "
+              + describeBlocked(profile, plan),
           plan,
           null);
     }
     if (plan.isEmpty()) {
       return result.dropInWritten(false).reloaded(false).after(before).build();
     }
-    boolean written = false;
-    if (!plan.dropInCurrent()) {
-      executor
-          .execute(
-              Scripts.writeAtomically(directory, profile.fileName(), plan.dropInContent())
-                  .withTimeout(TIMEOUT))
-          .requireSuccess();
-      written = true;
+    Map<SysctlKey, String> previous = new LinkedHashMap<>();
+    for (SysctlChange change : plan.changes()) {
+      change.before().ifPresent(value -> previous.put(change.key(), Values.normalize(value)));
     }
+    String staged = "";
+    if (!plan.dropInCurrent()) {
+      String stagedName = "." + profile.fileName() + ".new";
+      ExecResult write =
+          executor.execute(
+              Scripts.writeAtomically(directory, stagedName, plan.dropInContent())
+                  .withTimeout(TIMEOUT));
+      if (!write.isSuccess()) {
+        throw new SysctlApplyException(
+            "cannot write the drop-in for sysctl profile "
+                + profile.name()
+                + ": "
+                + oneLine(write)
+                + "; nothing was changed",
+            plan,
+            write);
+      }
+      staged = Values.join(directory, stagedName);
+    }
+    String loaded = staged.isEmpty() ? plan.dropInPath() : staged;
     ExecResult reload =
-        executor.execute(Command.of("sysctl", "-e", "-p", plan.dropInPath()).withTimeout(TIMEOUT));
+        executor.execute(Command.of("sysctl", "-e", "-p", loaded).withTimeout(TIMEOUT));
     if (!reload.isSuccess()) {
-      throw new SysctlApplyException(
-          "sysctl -e -p "
-              + plan.dropInPath()
-              + " failed"
-              + reload.exitCode().stream()
-                  .mapToObj(code -> " (exit " + code + ")")
-                  .findFirst()
-                  .orElse("")
-              + ": "
-              + reload.stderrUtf8().strip(),
+      throw rollBack(
           plan,
+          staged,
+          previous,
+          "sysctl -e -p " + loaded + " failed" + exit(reload) + ": " + oneLine(reload),
           reload);
     }
     SysctlObservation after = observe(profile);
-    SysctlPlan remaining = SysctlPlan.of(profile, after, directory);
-    if (!remaining.isEmpty()) {
-      throw new SysctlApplyException(
+    SysctlPlan remaining = SysctlPlan.of(profile, after, directory, hostWide);
+    if (!remaining.changes().isEmpty() || !remaining.blocked().isEmpty()) {
+      throw rollBack(
+          remaining,
+          staged,
+          previous,
           "sysctl profile "
               + profile.name()
-              + " is not in force after applying:\n"
-              + remaining.render(),
-          remaining,
+              + " did not take: "
+              + remaining.decisions().stream()
+                  .map(SysctlChange::render)
+                  .collect(Collectors.joining("; ")),
           reload);
     }
-    return result.dropInWritten(written).reloaded(true).after(after).build();
+    if (!staged.isEmpty()) {
+      ExecResult commit =
+          executor.execute(Scripts.commit(staged, plan.dropInPath()).withTimeout(TIMEOUT));
+      if (!commit.isSuccess()) {
+        throw rollBack(plan, staged, previous, oneLine(commit), commit);
+      }
+      after = SysctlObservation.builder().from(after).dropIn(plan.dropInContent()).build();
+    }
+    return result.dropInWritten(!staged.isEmpty()).reloaded(true).after(after).build();
+  }
+
+  private SysctlApplyException rollBack(
+      SysctlPlan plan,
+      String staged,
+      Map<SysctlKey, String> previous,
+      String problem,
+      ExecResult failed)
+      throws IOException, InterruptedException {
+    String outcome;
+    try {
+      ExecResult undo = executor.execute(Scripts.rollback(staged, previous).withTimeout(TIMEOUT));
+      outcome =
+          undo.isSuccess()
+              ? "rolled back: the previous drop-in and live values are in place"
+              : "rollback failed: " + oneLine(undo);
+    } catch (IOException e) {
+      outcome = "rollback failed: " + e.getMessage();
+    }
+    return new SysctlApplyException(problem + "; " + outcome, plan, failed);
+  }
+
+  private static String exit(ExecResult result) {
+    return result.exitCode().stream()
+        .mapToObj(code -> " (exit " + code + ")")
+        .findFirst()
+        .orElse("");
+  }
+
+  private static String oneLine(ExecResult result) {
+    String text = result.stderrUtf8().strip();
+    if (text.isEmpty()) {
+      text = result.stdoutUtf8().strip();
+    }
+    return text.isEmpty() ? "no message" + exit(result) : text.replace('\n', ';');
   }
 
   /**
    * Reads every sysctl configuration file of the host (the {@linkplain SysctlEffective#DIRECTORIES
    * sysctl.d folders} and {@code /etc/sysctl.conf}) in one command and works out which file sets
-   * each key at boot.
-   *
-   * @throws SysctlParseException when a file on the host does not parse
+   * each key at boot. Lines the loaders would skip are skipped here too and listed in each file's
+   * {@link SysctlFile#problems()}. The drop-in folder is read too when it is not a standard one.
    */
   public SysctlEffective effectiveConfiguration() throws IOException, InterruptedException {
+    List<String> directories = new ArrayList<>(SysctlEffective.DIRECTORIES);
+    String own =
+        directory.length() > 1 && directory.endsWith("/")
+            ? directory.substring(0, directory.length() - 1)
+            : directory;
+    if (!directories.contains(own)) {
+      directories.add(own);
+    }
     ExecResult result =
         executor
-            .execute(Scripts.readConfiguration(SysctlEffective.DIRECTORIES).withTimeout(TIMEOUT))
+            .execute(Scripts.readConfiguration(directories).withTimeout(TIMEOUT))
             .requireSuccess();
     Map<String, String> texts = Scripts.parseConfiguration(result.stdout());
     List<SysctlFile> files = new ArrayList<>();
-    texts.forEach((path, text) -> files.add(SysctlFile.parse(path, text)));
+    texts.forEach((path, text) -> files.add(SysctlFile.parseTolerant(path, text)));
     return SysctlEffective.of(files);
   }
 
   private static String describeBlocked(SysctlProfile profile, SysctlPlan plan) {
-    return plan.blocked().stream()
-        .map(
-            change -> {
-              String note = profile.notes().get(change.key());
-              return change.key() + (note == null ? "" : " (" + note + ")");
-            })
-        .collect(Collectors.joining(", "));
+    String text =
+        plan.blocked().stream()
+            .map(
+                change -> {
+                  if (change.action() != SysctlChange.Action.BLOCKED_UNKNOWN) {
+                    return change.key() + " " + change.reason().orElse("refused");
+                  }
+                  String note = profile.notes().get(change.key());
+                  return change.key()
+                      + " is unknown on this kernel"
+                      + (note == null ? "" : " (" + note + ")");
+                })
+            .collect(Collectors.joining("; "));
+    if (plan.blocked().stream()
+        .anyMatch(c -> c.action() == SysctlChange.Action.BLOCKED_HOST_WIDE)) {
+      text += " (keys that change the whole host are refused unless explicitly allowed)";
+    }
+    return text;
   }
 
   @Override

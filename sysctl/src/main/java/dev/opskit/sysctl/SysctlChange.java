@@ -7,7 +7,8 @@ import org.immutables.value.Value;
 /**
  * What a {@link SysctlPlan} decided for one key that is not already as desired: write it, keep a
  * larger live value (raise-only), skip it (optional and unknown on this kernel), or block the apply
- * (required but unknown on this kernel).
+ * (required but unknown on this kernel, a value the kernel cannot take, or a key that would change
+ * the whole host from inside a network namespace).
  */
 @Value.Immutable
 @OpskitStyle
@@ -22,7 +23,20 @@ public abstract class SysctlChange {
     /** Optional key unknown on this kernel: left out. */
     SKIP_UNKNOWN,
     /** Required key unknown on this kernel: applying is refused until it exists. */
-    BLOCKED_UNKNOWN
+    BLOCKED_UNKNOWN,
+    /** The value does not have the shape of the live value (a word where a number is). */
+    BLOCKED_INVALID,
+    /**
+     * The commands run inside a network namespace other than the host's, and this key is not scoped
+     * to network namespaces: setting it would change the whole host. Refused unless the applier
+     * allows host-wide keys.
+     */
+    BLOCKED_HOST_WIDE;
+
+    /** True for the actions that refuse the whole apply. */
+    public boolean blocks() {
+      return this == BLOCKED_UNKNOWN || this == BLOCKED_INVALID || this == BLOCKED_HOST_WIDE;
+    }
   }
 
   SysctlChange() {}
@@ -47,6 +61,9 @@ public abstract class SysctlChange {
   /** What happens to the key. */
   public abstract Action action();
 
+  /** Why a key is blocked, for people. */
+  public abstract Optional<String> reason();
+
   /** One line for people, such as {@code set fs.file-max: 1000 -> 2097152}. */
   public String render() {
     String before = before().orElse("?");
@@ -57,6 +74,9 @@ public abstract class SysctlChange {
         return "keep " + key() + " = " + after() + " (raise-only: higher than the profile's value)";
       case SKIP_UNKNOWN:
         return "skip " + key() + " (optional, unknown on this kernel)";
+      case BLOCKED_INVALID:
+      case BLOCKED_HOST_WIDE:
+        return "blocked " + key() + ": " + reason().orElse("refused") + " (wanted " + after() + ")";
       default:
         return "blocked " + key() + " (unknown on this kernel; wanted " + after() + ")";
     }

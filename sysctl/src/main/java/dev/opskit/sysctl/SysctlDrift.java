@@ -2,6 +2,7 @@ package dev.opskit.sysctl;
 
 import dev.opskit.core.internal.OpskitStyle;
 import dev.opskit.sysctl.internal.Values;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,11 @@ public abstract class SysctlDrift {
     /** The live value differs from the desired one. */
     DIFFERS,
     /**
+     * A {@linkplain SysctlProfile#raiseOnly() raise-only} key whose live integer is above the
+     * desired one: satisfied, and kept as it is (the plan says {@code keep}).
+     */
+    KEPT_HIGHER,
+    /**
      * The key exists on this kernel but no live value is known: it could not be read (write-only,
      * permission denied) or the observation did not cover it.
      */
@@ -59,6 +65,8 @@ public abstract class SysctlDrift {
         status = Status.MISSING;
       } else if (Values.same(live.get(), entry.getValue())) {
         status = Status.EQUAL;
+      } else if (profile.raiseOnly().contains(key) && isLarger(live.get(), entry.getValue())) {
+        status = Status.KEPT_HIGHER;
       } else {
         status = Status.DIFFERS;
       }
@@ -66,6 +74,17 @@ public abstract class SysctlDrift {
           builder().key(key).desired(entry.getValue()).observed(live).status(status).build());
     }
     return List.copyOf(drifts);
+  }
+
+  static boolean isLarger(String live, String desired) {
+    Optional<BigInteger> have = Values.integer(live);
+    Optional<BigInteger> want = Values.integer(desired);
+    return have.isPresent() && want.isPresent() && have.get().compareTo(want.get()) > 0;
+  }
+
+  /** True when the key needs nothing: {@link Status#EQUAL} or {@link Status#KEPT_HIGHER}. */
+  public boolean isSatisfied() {
+    return status() == Status.EQUAL || status() == Status.KEPT_HIGHER;
   }
 
   /** The key compared. */
@@ -88,6 +107,14 @@ public abstract class SysctlDrift {
         return "EQUAL " + key() + " = " + live;
       case DIFFERS:
         return "DIFFERS " + key() + ": live " + live + ", want " + desired();
+      case KEPT_HIGHER:
+        return "KEPT_HIGHER "
+            + key()
+            + " = "
+            + live
+            + " (raise-only: above the wanted "
+            + desired()
+            + ", kept)";
       case MISSING:
         return "MISSING " + key() + ": no live value read, want " + desired();
       default:

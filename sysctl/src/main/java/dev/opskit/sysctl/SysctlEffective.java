@@ -10,20 +10,28 @@ import java.util.TreeMap;
 
 /**
  * Which configuration file sets each key at boot, and which assignments it overrides: the answer to
- * "why does my value not stick?". Follows sysctl.d(5):
+ * "why does my value not stick?". Follows sysctl.d(5) and systemd-sysctl:
  *
  * <ol>
  *   <li>files ({@code *.conf}) are read from {@link #DIRECTORIES}; a file in an earlier folder
  *       overrides (hides) a file of the same name in a later one, so {@code /etc/sysctl.d/x.conf}
- *       replaces {@code /usr/lib/sysctl.d/x.conf} (a symlink to {@code /dev/null} masks it);
- *   <li>the remaining files are applied in order of their file names, whatever their folder;
- *   <li>within and across files, the last assignment of a key wins;
- *   <li>{@code /etc/sysctl.conf}, if given, is applied after all of them (as {@code sysctl
- *       --system} does; systemd reaches it through the {@code 99-sysctl.conf} symlink instead).
+ *       replaces {@code /usr/lib/sysctl.d/x.conf} (a symlink to {@code /dev/null}, read as an empty
+ *       file, masks it);
+ *   <li>the remaining files are applied in order of their file names, whatever their folder; {@code
+ *       /etc/sysctl.conf}, if given, comes after all of them (as {@code sysctl --system} reads it;
+ *       systemd reaches it through the {@code 99-sysctl.conf} symlink instead);
+ *   <li>every line is an option keyed by its normalised key: a later line of the same key replaces
+ *       the earlier one, unless it sets the same value (then only its ignore-failure flag is
+ *       merged); an exclusion {@code -key} is such an option too, so an exclusion after an
+ *       assignment of the same key leaves the key unset;
+ *   <li>a concrete key is set by its own option if there is one (an exclusion means: not set); only
+ *       otherwise do glob options ({@code net.ipv4.conf.*.rp_filter = 2}) apply, in option order,
+ *       so the last matching glob wins. A specific key therefore beats any glob.
  * </ol>
  *
- * Files in other folders rank after the standard ones, in the order given. Pattern keys ({@code
- * net.ipv4.conf.*.rp_filter}) are tracked as keys of their own.
+ * Files in other folders rank after the standard ones, in the order given. As systemd-sysctl does,
+ * a pattern exclusion ({@code -fs.protected_regul*}) only cancels the identical glob; procps {@code
+ * sysctl} additionally leaves the keys it matches out of other globs.
  *
  * <pre>{@code
  * SysctlEffective effective = SysctlEffective.of(List.of(
@@ -46,15 +54,18 @@ public final class SysctlEffective {
 
   private final List<SysctlFile> applied;
   private final Map<String, String> hidden;
-  private final Map<SysctlKey, List<SysctlSource>> assignments;
+  private final List<SysctlSource> lines;
+  private final Map<SysctlKey, SysctlSource> options;
 
   private SysctlEffective(
       List<SysctlFile> applied,
       Map<String, String> hidden,
-      Map<SysctlKey, List<SysctlSource>> assignments) {
+      List<SysctlSource> lines,
+      Map<SysctlKey, SysctlSource> options) {
     this.applied = applied;
     this.hidden = hidden;
-    this.assignments = assignments;
+    this.lines = lines;
+    this.options = options;
   }
 
   /** Works out the effective configuration of these files (in any order). */
@@ -80,22 +91,36 @@ public final class SysctlEffective {
     if (sysctlConf != null) {
       applied.add(sysctlConf);
     }
-    Map<SysctlKey, List<SysctlSource>> assignments = new LinkedHashMap<>();
+    List<SysctlSource> lines = new ArrayList<>();
+    Map<SysctlKey, SysctlSource> options = new LinkedHashMap<>();
     for (SysctlFile file : applied) {
       for (SysctlEntry entry : file.entries()) {
-        assignments
-            .computeIfAbsent(entry.key(), key -> new ArrayList<>())
-            .add(
-                SysctlSource.builder()
-                    .key(entry.key())
-                    .value(entry.value())
-                    .path(file.path())
-                    .line(entry.line().orElse(0))
-                    .build());
+        SysctlSource source =
+            SysctlSource.builder()
+                .key(entry.key())
+                .value(entry.value())
+                .exclusion(entry.exclusion())
+                .ignoreFailure(entry.ignoreFailure())
+                .path(file.path())
+                .line(entry.line().orElse(0))
+                .build();
+        lines.add(source);
+        SysctlSource existing = options.get(entry.key());
+        if (existing != null
+            && existing.exclusion() == source.exclusion()
+            && existing.value().equals(source.value())) {
+          if (source.ignoreFailure() && !existing.ignoreFailure()) {
+            options.put(
+                entry.key(), SysctlSource.builder().from(existing).ignoreFailure(true).build());
+          }
+          continue;
+        }
+        options.remove(entry.key());
+        options.put(entry.key(), source);
       }
     }
-    assignments.replaceAll((key, list) -> List.copyOf(list));
-    return new SysctlEffective(List.copyOf(applied), Map.copyOf(hidden), assignments);
+    return new SysctlEffective(
+        List.copyOf(applied), Map.copyOf(hidden), List.copyOf(lines), options);
   }
 
   private static int rank(SysctlFile file, List<SysctlFile> given) {
@@ -113,22 +138,59 @@ public final class SysctlEffective {
     return hidden;
   }
 
-  /** The winning value of every key, in order of first assignment. */
+  /**
+   * The value of every option that assigns one, keys as written (glob patterns included), in the
+   * order systemd-sysctl applies them; excluded keys are left out.
+   */
   public Map<SysctlKey, String> values() {
     Map<SysctlKey, String> values = new LinkedHashMap<>();
-    assignments.forEach((key, list) -> values.put(key, list.get(list.size() - 1).value()));
+    options.forEach(
+        (key, source) -> {
+          if (!source.exclusion()) {
+            values.put(key, source.value());
+          }
+        });
     return values;
   }
 
-  /** The assignment that wins for {@code key}, if any file sets it. */
+  /**
+   * The assignment that sets {@code key} at boot, if any: the key's own line, or else the last glob
+   * line matching it. Empty when no line sets it or it is excluded.
+   */
   public Optional<SysctlSource> winner(SysctlKey key) {
-    List<SysctlSource> list = assignments.get(key);
-    return list == null ? Optional.empty() : Optional.of(list.get(list.size() - 1));
+    SysctlSource own = options.get(key);
+    if (own != null) {
+      return own.exclusion() ? Optional.empty() : Optional.of(own);
+    }
+    if (key.isPattern()) {
+      return Optional.empty();
+    }
+    SysctlSource found = null;
+    for (SysctlSource option : options.values()) {
+      if (!option.exclusion() && option.key().isPattern() && option.key().matches(key)) {
+        found = option;
+      }
+    }
+    return Optional.ofNullable(found);
   }
 
-  /** Every applied assignment of {@code key}, in the order applied (the last one wins). */
+  /** The exclusion line that keeps {@code key} out of glob matches, if it is the key's option. */
+  public Optional<SysctlSource> exclusion(SysctlKey key) {
+    return Optional.ofNullable(options.get(key)).filter(SysctlSource::exclusion);
+  }
+
+  /**
+   * Every applied line that names {@code key} or a glob matching it (exclusions included), in the
+   * order applied.
+   */
   public List<SysctlSource> assignments(SysctlKey key) {
-    return assignments.getOrDefault(key, List.of());
+    List<SysctlSource> found = new ArrayList<>();
+    for (SysctlSource line : lines) {
+      if (line.key().equals(key) || (line.key().isPattern() && line.key().matches(key))) {
+        found.add(line);
+      }
+    }
+    return List.copyOf(found);
   }
 
   /**
@@ -137,19 +199,36 @@ public final class SysctlEffective {
    */
   public String explain(SysctlKey key) {
     List<SysctlSource> list = assignments(key);
-    if (list.isEmpty()) {
+    Optional<SysctlSource> excluded = exclusion(key);
+    Optional<SysctlSource> won = winner(key);
+    if (won.isEmpty()) {
+      if (excluded.isPresent()) {
+        return key
+            + ": excluded from globs by "
+            + excluded.get().location()
+            + " and set by no line (the kernel default stays)";
+      }
       return key + ": not set by any configuration file (the kernel default stays)";
     }
-    SysctlSource winner = list.get(list.size() - 1);
+    SysctlSource winner = won.get();
     StringBuilder text =
         new StringBuilder(key.name())
             .append(" = ")
             .append(winner.value())
             .append(" from ")
             .append(winner.location());
-    for (int i = list.size() - 2; i >= 0; i--) {
-      SysctlSource lost = list.get(i);
-      text.append("\n  overrides ").append(lost.value()).append(" from ").append(lost.location());
+    if (!winner.key().equals(key)) {
+      text.append(" (glob ").append(winner.key()).append(')');
+    }
+    for (int i = list.size() - 1; i >= 0; i--) {
+      SysctlSource other = list.get(i);
+      if (other.equals(winner)) {
+        continue;
+      }
+      text.append("\n  overrides ")
+          .append(other.exclusion() ? "exclusion" : other.value())
+          .append(" from ")
+          .append(other.location());
     }
     hidden.forEach(
         (path, by) -> {

@@ -1,5 +1,6 @@
 package dev.opskit.sysctl;
 
+import dev.opskit.sysctl.internal.Glob;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -11,7 +12,8 @@ import java.util.regex.Pattern;
  * ({@code net.ipv4.conf.eth0/100.rp_filter}) and slashed ({@code
  * net/ipv4/conf/eth0.100/rp_filter}); if the first separator is a slash, dots stay part of the path
  * segment, otherwise dots separate segments and slashes stand for dots. Both spellings above are
- * the same key.
+ * the same key. As systemd normalises keys, repeated separators count as one and leading or
+ * trailing separators are dropped ({@code .a...b} is {@code a.b}), as are {@code .} path segments.
  *
  * <pre>{@code
  * SysctlKey forward = SysctlKey.of("net.ipv4.ip_forward");
@@ -19,16 +21,19 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p>Rejected: empty names and segments, {@code .} and {@code ..} segments, whitespace, control
- * characters, {@code =} and anything else outside letters, digits and {@code _ - . * : @ +}. A
- * segment of {@code *} (as in {@code net.ipv4.conf.*.rp_filter}) makes the key a {@linkplain
- * #isPattern() pattern}, which configuration files may hold but profiles may not. Immutable and
- * thread-safe; equal keys have equal {@link #name()}.
+ * characters, {@code =} and anything else outside letters, digits, {@code _ - . : @ +} and the
+ * glob(7) characters {@code * ? [ ] !}. A segment holding a glob character (as in {@code
+ * net.ipv4.conf.*.rp_filter} or {@code net.ipv4.conf.eth?.rp_filter}) makes the key a {@linkplain
+ * #isPattern() pattern}, which configuration files may hold but profiles may not; {@link
+ * #matches(SysctlKey)} tells which keys it stands for. Immutable and thread-safe; equal keys have
+ * equal {@link #name()}.
  */
 public final class SysctlKey implements Comparable<SysctlKey> {
   /** Longest accepted name, in characters. */
   public static final int MAX_LENGTH = 1024;
 
-  private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_*:@+-][A-Za-z0-9_.*:@+-]*");
+  private static final Pattern SEGMENT =
+      Pattern.compile("[A-Za-z0-9_*?\\[\\]!:@+-][A-Za-z0-9_.*?\\[\\]!:@+-]*");
 
   private final List<String> segments;
   private final String name;
@@ -62,9 +67,8 @@ public final class SysctlKey implements Comparable<SysctlKey> {
     List<String> segments = new ArrayList<>();
     for (String raw : key.split(slashed ? "/" : "\\.", -1)) {
       String segment = slashed ? raw : raw.replace('/', '.');
-      if (segment.isEmpty()) {
-        throw new IllegalArgumentException(
-            "sysctl key " + quote(key) + " has an empty segment; segments must not be empty");
+      if (segment.isEmpty() || segment.equals(".")) {
+        continue;
       }
       if (!SEGMENT.matcher(segment).matches()) {
         throw new IllegalArgumentException(
@@ -74,9 +78,15 @@ public final class SysctlKey implements Comparable<SysctlKey> {
                 + quote(segment)
                 + " which must match "
                 + SEGMENT.pattern()
-                + " (no '.', '..', whitespace or control characters)");
+                + " (no '..', whitespace or control characters)");
       }
       segments.add(segment);
+    }
+    if (segments.isEmpty()) {
+      throw new IllegalArgumentException(
+          "sysctl key "
+              + quote(key)
+              + " names no path below /proc/sys; it must not be only separators");
     }
     return new SysctlKey(segments);
   }
@@ -101,9 +111,30 @@ public final class SysctlKey implements Comparable<SysctlKey> {
     return "/proc/sys/" + relativePath();
   }
 
-  /** True when a segment holds {@code *}, so the key names a family of tunables. */
+  /**
+   * True when a segment holds a glob(7) character ({@code *}, {@code ?} or {@code [}), so the key
+   * names a family of tunables.
+   */
   public boolean isPattern() {
-    return segments.stream().anyMatch(segment -> segment.indexOf('*') >= 0);
+    return segments.stream().anyMatch(Glob::isPattern);
+  }
+
+  /**
+   * True when this key, read as a glob(7) pattern over the path below {@code /proc/sys}, matches
+   * {@code key}: each segment is matched on its own ({@code *} never spans a {@code /}), as glob
+   * expands {@code /proc/sys/net/ipv4/conf/*}{@code /rp_filter}. A key that is not a pattern
+   * matches only itself.
+   */
+  public boolean matches(SysctlKey key) {
+    if (key.segments.size() != segments.size()) {
+      return false;
+    }
+    for (int i = 0; i < segments.size(); i++) {
+      if (!Glob.matches(segments.get(i), key.segments.get(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** True when this key's name starts with {@code prefix} followed by a separator (or is equal). */

@@ -44,6 +44,35 @@ public abstract class SysctlObservation {
   /** The text of the profile's drop-in file when it exists. */
   public abstract Optional<String> dropIn();
 
+  /**
+   * The network namespace the commands ran in, as {@code readlink /proc/self/ns/net} prints it
+   * ({@code net:[4026531840]}), when it could be read.
+   */
+  public abstract Optional<String> networkNamespace();
+
+  /** The network namespace of PID 1 (the host's), when it could be read (it needs root). */
+  public abstract Optional<String> hostNetworkNamespace();
+
+  /**
+   * Whether {@code net.core.netdev_max_backlog}, which the kernel registers only in the host's
+   * (initial) network namespace, is visible where the commands ran; empty when unknown.
+   */
+  public abstract Optional<Boolean> hostOnlyKeysVisible();
+
+  /**
+   * True when the commands ran inside a network namespace other than the host's ({@code ip netns
+   * exec}, a container), where only {@code net.*} keys are the namespace's own and every other key
+   * changes the whole host. Decided by comparing the two namespaces when both could be read, and
+   * otherwise (PID 1's namespace is unreadable without root, or in some sandboxes) by whether
+   * host-only keys are {@linkplain #hostOnlyKeysVisible() visible}.
+   */
+  public boolean inSeparateNetworkNamespace() {
+    if (networkNamespace().isPresent() && hostNetworkNamespace().isPresent()) {
+      return !networkNamespace().equals(hostNetworkNamespace());
+    }
+    return hostOnlyKeysVisible().map(visible -> !visible).orElse(false);
+  }
+
   /** The live value of {@code key}, if it was read. */
   public Optional<String> value(SysctlKey key) {
     return Optional.ofNullable(values().get(key));

@@ -2,8 +2,8 @@ package dev.opskit.sysctl;
 
 import dev.opskit.core.internal.OpskitStyle;
 import dev.opskit.sysctl.internal.DropIns;
+import dev.opskit.sysctl.internal.KernelValues;
 import dev.opskit.sysctl.internal.Values;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,15 +39,31 @@ public abstract class SysctlPlan {
   }
 
   /**
-   * Plans {@code profile} against {@code observed}, with the drop-in in {@code directory}.
+   * Plans {@code profile} against {@code observed}, with the drop-in in {@code directory}; keys
+   * that would change the whole host from inside a separate network namespace are blocked.
    *
    * @throws IllegalArgumentException when the directory is empty or relative
    */
   public static SysctlPlan of(SysctlProfile profile, SysctlObservation observed, String directory) {
+    return of(profile, observed, directory, false);
+  }
+
+  /**
+   * Plans {@code profile} against {@code observed}, with the drop-in in {@code directory}. When
+   * {@code observed} was read {@linkplain SysctlObservation#inSeparateNetworkNamespace() inside a
+   * network namespace other than the host's}, every key outside {@code net.*} would change the
+   * whole host (and its drop-in would persist for the host): such keys are {@linkplain
+   * SysctlChange.Action#BLOCKED_HOST_WIDE blocked} unless {@code allowHostWide}.
+   *
+   * @throws IllegalArgumentException when the directory is empty or relative
+   */
+  public static SysctlPlan of(
+      SysctlProfile profile, SysctlObservation observed, String directory, boolean allowHostWide) {
     if (!directory.startsWith("/")) {
       throw new IllegalArgumentException(
           "drop-in directory " + Values.quote(directory) + " must be an absolute path");
     }
+    boolean refuseHostWide = observed.inSeparateNetworkNamespace() && !allowHostWide;
     List<SysctlChange> decisions = new ArrayList<>();
     Map<SysctlKey, String> persisted = new LinkedHashMap<>();
     Map<SysctlKey, String> comments = new LinkedHashMap<>();
@@ -55,6 +71,26 @@ public abstract class SysctlPlan {
       SysctlKey key = drift.key();
       String desired = drift.desired();
       persisted.put(key, desired);
+      SysctlChange.Builder change =
+          SysctlChange.builder().key(key).before(drift.observed()).after(desired);
+      if (refuseHostWide && !key.isUnder("net")) {
+        decisions.add(
+            change
+                .action(SysctlChange.Action.BLOCKED_HOST_WIDE)
+                .reason(
+                    "not scoped to the network namespace "
+                        + observed.networkNamespace().orElse("")
+                        + "; it would change the whole host")
+                .build());
+        continue;
+      }
+      Optional<String> invalid =
+          drift.observed().flatMap(live -> KernelValues.checkAgainstLive(key, desired, live));
+      if (invalid.isPresent() && drift.status() != SysctlDrift.Status.EQUAL) {
+        decisions.add(
+            change.action(SysctlChange.Action.BLOCKED_INVALID).reason(invalid.get()).build());
+        continue;
+      }
       switch (drift.status()) {
         case EQUAL:
           break;
@@ -69,31 +105,14 @@ public abstract class SysctlPlan {
                           : SysctlChange.Action.BLOCKED_UNKNOWN)
                   .build());
           break;
+        case KEPT_HIGHER:
+          String kept = Values.normalize(drift.observed().orElseThrow());
+          persisted.put(key, kept);
+          comments.put(key, "raise-only: the host's " + kept + " is above " + desired);
+          decisions.add(change.after(kept).action(SysctlChange.Action.KEEP_HIGHER).build());
+          break;
         default:
-          Optional<String> higher =
-              profile.raiseOnly().contains(key)
-                  ? drift.observed().filter(live -> isLarger(live, desired))
-                  : Optional.empty();
-          if (higher.isPresent()) {
-            String kept = Values.normalize(higher.get());
-            persisted.put(key, kept);
-            comments.put(key, "raise-only: the host's " + kept + " is above " + desired);
-            decisions.add(
-                SysctlChange.builder()
-                    .key(key)
-                    .before(drift.observed())
-                    .after(kept)
-                    .action(SysctlChange.Action.KEEP_HIGHER)
-                    .build());
-          } else {
-            decisions.add(
-                SysctlChange.builder()
-                    .key(key)
-                    .before(drift.observed())
-                    .after(desired)
-                    .action(SysctlChange.Action.SET)
-                    .build());
-          }
+          decisions.add(change.action(SysctlChange.Action.SET).build());
       }
     }
     String content = DropIns.render(profile, persisted, comments);
@@ -105,12 +124,6 @@ public abstract class SysctlPlan {
         .dropInCurrent(observed.dropIn().filter(content::equals).isPresent())
         .decisions(decisions)
         .build();
-  }
-
-  private static boolean isLarger(String live, String desired) {
-    Optional<BigInteger> have = Values.integer(live);
-    Optional<BigInteger> want = Values.integer(desired);
-    return have.isPresent() && want.isPresent() && have.get().compareTo(want.get()) > 0;
   }
 
   /** The profile planned. */
@@ -133,9 +146,14 @@ public abstract class SysctlPlan {
     return withAction(SysctlChange.Action.SET);
   }
 
-  /** Required keys this kernel does not have; applying refuses while there are any. */
+  /**
+   * The decisions that refuse the apply: required keys this kernel does not have, values it cannot
+   * take, host-wide keys from inside a network namespace.
+   */
   public List<SysctlChange> blocked() {
-    return withAction(SysctlChange.Action.BLOCKED_UNKNOWN);
+    return decisions().stream()
+        .filter(change -> change.action().blocks())
+        .collect(Collectors.toUnmodifiableList());
   }
 
   private List<SysctlChange> withAction(SysctlChange.Action action) {

@@ -2,6 +2,7 @@ package dev.opskit.sysctl;
 
 import dev.opskit.core.internal.OpskitStyle;
 import dev.opskit.sysctl.internal.DropIns;
+import dev.opskit.sysctl.internal.KernelValues;
 import dev.opskit.sysctl.internal.Values;
 import java.util.Map;
 import java.util.Optional;
@@ -26,8 +27,12 @@ import org.immutables.value.Value;
  * }</pre>
  *
  * <p>Validated at construction: the name is a file-name-safe word; every key names one tunable (no
- * {@code *} patterns); every value is one non-empty line without control characters; policy sets
- * only name keys of the profile and raise-only values are integers.
+ * glob patterns); every value is one non-empty line without control characters; well-known keys
+ * hold what the kernel documents for them (for example {@code net.core.somaxconn} one integer from
+ * 0 to 2147483647, {@code net.ipv4.ip_local_port_range} two ports, low before high); policy sets
+ * only name keys of the profile and raise-only values are integers. Before writing, {@link
+ * SysctlApplier} also refuses a value that does not have the shape of the live value (a word where
+ * the kernel holds a number).
  */
 @Value.Immutable
 @OpskitStyle
@@ -97,14 +102,34 @@ public abstract class SysctlProfile {
   }
 
   /**
-   * A profile holding every assignment of a configuration file (the last one of each key wins;
-   * {@code -key} lines become {@linkplain #ignoreFailures() optional} keys).
+   * A profile holding every assignment of a configuration file (the last one of each key wins, as
+   * does an exclusion {@code -key} after an assignment of that key, which leaves the key out;
+   * {@code -key = value} lines become {@linkplain #ignoreFailures() optional} keys).
    *
-   * @throws IllegalArgumentException when the file holds pattern keys or empty values
+   * @throws IllegalArgumentException when the file holds glob keys (a profile names single keys),
+   *     empty values, or no assignment at all
    */
   public static SysctlProfile fromFile(String name, SysctlFile file) {
     Builder profile = builder().name(name);
+    Map<SysctlKey, SysctlEntry> kept = new java.util.LinkedHashMap<>();
     for (SysctlEntry entry : file.entries()) {
+      if (entry.key().isPattern()) {
+        throw new IllegalArgumentException(
+            file.path()
+                + entry.line().stream().mapToObj(n -> ":" + n).findFirst().orElse("")
+                + ": glob key "
+                + entry.key()
+                + " cannot be part of a profile, which names single keys");
+      }
+      kept.remove(entry.key());
+      if (!entry.exclusion()) {
+        kept.put(entry.key(), entry);
+      }
+    }
+    if (kept.isEmpty()) {
+      throw new IllegalArgumentException(file.path() + " assigns no sysctl key");
+    }
+    for (SysctlEntry entry : kept.values()) {
       profile.putValues(entry.key(), entry.value());
       if (entry.ignoreFailure()) {
         profile.addIgnoreFailures(entry.key());
@@ -183,6 +208,7 @@ public abstract class SysctlProfile {
                 throw new IllegalArgumentException("value of " + key + " must not be empty");
               }
               Values.check("value of " + key, value);
+              KernelValues.checkKnown(key, value);
             });
     for (SysctlKey key : raiseOnly()) {
       String value = values().get(key);

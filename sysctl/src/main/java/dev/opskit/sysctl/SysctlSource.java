@@ -3,22 +3,37 @@ package dev.opskit.sysctl;
 import dev.opskit.core.internal.OpskitStyle;
 import org.immutables.value.Value;
 
-/** One assignment of a key in a configuration file: the file, the line and the value set. */
+/**
+ * One assignment (or exclusion) of a key in a configuration file: the file, the line and the value
+ * set. The key is the one written on the line, which may be a glob pattern.
+ */
 @Value.Immutable
 @OpskitStyle
 public abstract class SysctlSource {
   SysctlSource() {}
 
-  /** A builder; all attributes are required. */
+  /** A builder; key, value, path and line are required. */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The key assigned. */
+  /** The key assigned, as written on the line (possibly a glob pattern). */
   public abstract SysctlKey key();
 
-  /** The value assigned. */
+  /** The value assigned; empty for an exclusion. */
   public abstract String value();
+
+  /** True for an exclusion line {@code -key}, which assigns nothing. */
+  @Value.Default
+  public boolean exclusion() {
+    return false;
+  }
+
+  /** True for an assignment whose failure is ignored ({@code -key = value}). */
+  @Value.Default
+  public boolean ignoreFailure() {
+    return false;
+  }
 
   /** The file's path. */
   public abstract String path();

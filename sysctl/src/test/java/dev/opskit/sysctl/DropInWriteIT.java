@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
-import dev.opskit.core.CommandFailedException;
 import dev.opskit.core.ExecResult;
 import dev.opskit.core.LocalExecutor;
 import dev.opskit.sysctl.internal.Scripts;
@@ -115,8 +114,9 @@ class DropInWriteIT {
 
     assertThatThrownBy(
             () -> SysctlApplier.on(writesFail).withDropInDirectory(dir.toString()).apply(profile))
-        .isInstanceOf(CommandFailedException.class)
-        .hasMessageContaining("disk full");
+        .isInstanceOf(SysctlApplyException.class)
+        .hasMessageContaining("disk full")
+        .hasMessageContaining("nothing was changed");
     assertThat(Files.readString(target)).isEqualTo(OLD);
     assertOnlyTarget(target);
     assertThat(host.kernel.get(SysctlKey.of("fs.file-max"))).isEqualTo("1000");

@@ -3,6 +3,7 @@ package dev.opskit.sysctl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -164,5 +165,97 @@ class LimitsProfileTest {
     assertThat(limits.files("/t/l", "/t/s").values())
         .containsExactlyElementsOf(limits.files().values());
     assertThat(limits.fileName()).isEqualTo("99-opskit-kubernetes-node.conf");
+  }
+
+  private static LimitsEntry one(String line) {
+    List<LimitsEntry> entries = LimitsProfile.parseEntries("/etc/security/limits.d/x.conf", line);
+    assertThat(entries).hasSize(1);
+    assertThat(LimitsProfile.parseEntries("again", entries.get(0).render()))
+        .as("renders back to an equal entry")
+        .isEqualTo(entries);
+    return entries.get(0);
+  }
+
+  @Test
+  void typeItemAndValueAreCaseInsensitiveAndKeptLowerCase() {
+    LimitsEntry entry = one("@builders\tSOFT\tNProc\tInfinity");
+    assertThat(entry.type()).isEqualTo(LimitsEntry.Type.SOFT);
+    assertThat(entry.item()).hasValue(LimitsEntry.Item.NPROC);
+    assertThat(entry.value()).hasValue("infinity");
+    assertThat(entry.isUnlimited()).isTrue();
+    assertThat(entry.render()).isEqualTo("@builders\tsoft\tnproc\tinfinity");
+  }
+
+  @Test
+  void everySpellingOfNoLimitIsUnlimitedExceptForNumericItems() {
+    for (String value : new String[] {"-", "-1", "unlimited", "infinity"}) {
+      assertThat(one("deploy hard memlock " + value).isUnlimited()).as(value).isTrue();
+    }
+    assertThat(one("deploy hard memlock 64").isUnlimited()).isFalse();
+    LimitsEntry nice = one("deploy - nice -1");
+    assertThat(nice.value()).hasValue("-1");
+    assertThat(nice.isUnlimited()).as("-1 is a nice value, not 'no limit'").isFalse();
+    for (String line :
+        new String[] {"deploy - nice -", "deploy - priority unlimited", "deploy - nonewprivs -1"}) {
+      assertThatThrownBy(() -> LimitsProfile.parseEntries("l.conf", line))
+          .as(line)
+          .isInstanceOf(SysctlParseException.class)
+          .hasMessageContaining("needs a number");
+    }
+  }
+
+  @Test
+  void everyItemPamKnowsIsAccepted() {
+    for (LimitsEntry.Item item : LimitsEntry.Item.values()) {
+      String value = item == LimitsEntry.Item.NONEWPRIVS ? "1" : "7";
+      assertThat(one("svc soft " + item.token() + " " + value).item()).hasValue(item);
+    }
+    assertThat(one("svc hard rttime 500000").item()).hasValue(LimitsEntry.Item.RTTIME);
+  }
+
+  @Test
+  void hashStartsACommentAnywhereOnTheLine() {
+    assertThat(one("svc soft nofile 4096   # raised for the indexer").value()).hasValue("4096");
+    assertThat(LimitsProfile.parseEntries("l.conf", "   # only a comment\n\n")).isEmpty();
+  }
+
+  @Test
+  void percentDomainsOnlyTakeLoginLimits() {
+    assertThat(one("% - maxlogins 20").item()).hasValue(LimitsEntry.Item.MAXLOGINS);
+    assertThat(one("%ops hard maxlogins 3").domain()).isEqualTo("%ops");
+    assertThat(one("%ops - maxsyslogins 30").item()).hasValue(LimitsEntry.Item.MAXSYSLOGINS);
+    assertThat(one("%:2000 - maxlogins 1").domain()).isEqualTo("%:2000");
+    assertThatThrownBy(() -> LimitsProfile.parseEntries("l.conf", "%ops soft nofile 10\n"))
+        .isInstanceOf(SysctlParseException.class)
+        .hasMessageContaining("only for maxlogins and maxsyslogins");
+    assertThatThrownBy(() -> LimitsProfile.parseEntries("l.conf", "%2000: - maxlogins 1\n"))
+        .isInstanceOf(SysctlParseException.class)
+        .hasMessageContaining("limits domain '%2000:'");
+  }
+
+  @Test
+  void uidAndGidRangesAreDomains() {
+    assertThat(one("2000:2999 hard nproc 100").domain()).isEqualTo("2000:2999");
+    assertThat(one("5000: soft core 0").domain()).isEqualTo("5000:");
+    assertThat(one(":99 soft core 0").domain()).isEqualTo(":99");
+    assertThat(one("@3000: soft core 0").domain()).isEqualTo("@3000:");
+    assertThat(one("@:3000 soft core 0").domain()).isEqualTo("@:3000");
+    assertThatThrownBy(() -> LimitsProfile.parseEntries("l.conf", "web: soft core 0\n"))
+        .isInstanceOf(SysctlParseException.class);
+  }
+
+  @Test
+  void twoFieldDashLineLiftsAllLimits() {
+    LimitsEntry entry = one("backup\t-");
+    assertThat(entry.isNoLimits()).isTrue();
+    assertThat(entry.item()).isEmpty();
+    assertThat(entry.value()).isEmpty();
+    assertThat(entry).isEqualTo(LimitsEntry.noLimits("backup"));
+    assertThat(entry.render()).isEqualTo("backup\t-");
+    assertThatThrownBy(() -> LimitsProfile.parseEntries("l.conf", "backup soft\n"))
+        .isInstanceOf(SysctlParseException.class);
+    assertThatThrownBy(() -> LimitsProfile.parseEntries("l.conf", "backup - nofile\n"))
+        .isInstanceOf(SysctlParseException.class)
+        .hasMessageContaining("found 3 fields");
   }
 }

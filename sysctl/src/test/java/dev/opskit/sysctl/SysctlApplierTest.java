@@ -88,8 +88,10 @@ class SysctlApplierTest {
         .hasValue("524288");
     assertThat(host.executor.argvs())
         .extracting(argv -> argv.get(0) + " " + argv.get(1))
-        .containsExactly("sh -c", "sh -c", "sysctl -e", "sh -c");
-    assertThat(host.executor.argvs().get(2)).containsExactly("sysctl", "-e", "-p", file.toString());
+        .containsExactly("sh -c", "sh -c", "sysctl -e", "sh -c", "sh -c");
+    String staged = dir.resolve(".99-opskit-node.conf.new").toString();
+    assertThat(host.executor.argvs().get(2)).containsExactly("sysctl", "-e", "-p", staged);
+    assertThat(host.executor.argvs().get(4)).endsWith(staged, file.toString());
     assertThat(applier.verify(NODE).isEmpty()).isTrue();
   }
 
@@ -140,7 +142,7 @@ class SysctlApplierTest {
   }
 
   @Test
-  void failingSysctlLoadIsReportedWithItsResult() throws Exception {
+  void failingSysctlLoadIsReportedWithItsResultAndRolledBack() throws Exception {
     host.sysctlExit = 1;
     assertThatThrownBy(() -> applier.apply(NODE))
         .isInstanceOfSatisfying(
@@ -148,11 +150,26 @@ class SysctlApplierTest {
             e ->
                 assertThat(e.result())
                     .hasValueSatisfying(r -> assertThat(r.exitCode()).hasValue(1)))
-        .hasMessageContaining("sysctl -e -p " + dir.resolve("99-opskit-node.conf"));
+        .hasMessageContaining("sysctl -e -p " + dir.resolve(".99-opskit-node.conf.new"))
+        .hasMessageContaining("rolled back");
+    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_watches"))).isEqualTo("8192");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files).isEmpty();
+    }
   }
 
   @Test
-  void valueTheKernelDoesNotTakeFailsVerification() throws Exception {
+  void aFailedRollbackIsSaidInTheSameLine() throws Exception {
+    host.sysctlExit = 1;
+    host.rollbackFails = true;
+    assertThatThrownBy(() -> applier.apply(NODE))
+        .isInstanceOf(SysctlApplyException.class)
+        .hasMessageContaining("rollback failed: cannot restore fs/file-max")
+        .hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void valueTheKernelDoesNotTakeFailsVerificationAndRestoresEveryKey() throws Exception {
     host.ignoresWrites.add(SysctlKey.of("net.ipv4.tcp_rmem"));
     assertThatThrownBy(() -> applier.apply(NODE))
         .isInstanceOfSatisfying(
@@ -161,7 +178,171 @@ class SysctlApplierTest {
                 assertThat(e.plan().changes())
                     .extracting(SysctlChange::key)
                     .containsExactly(SysctlKey.of("net.ipv4.tcp_rmem")))
-        .hasMessageContaining("not in force after applying");
+        .hasMessageContaining("did not take")
+        .hasMessageContaining("rolled back");
+    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_watches"))).isEqualTo("8192");
+    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_instances"))).isEqualTo("128");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  private static final String PREVIOUS = "net.core.somaxconn = 4100\n";
+
+  @Test
+  void aValueTheKernelRefusesKeepsThePreviousDropInAndLiveValues() throws Exception {
+    Path dropIn = dir.resolve("99-opskit-lab.conf");
+    Files.writeString(dropIn, PREVIOUS);
+    host.with("net.core.somaxconn", "4100").with("net.ipv4.tcp_syn_retries", "6");
+    host.refusesWrites.add(SysctlKey.of("net.ipv4.tcp_syn_retries"));
+    SysctlProfile profile =
+        SysctlProfile.builder()
+            .name("lab")
+            .set("net.core.somaxconn", "4300")
+            .set("net.ipv4.tcp_syn_retries", "500")
+            .build();
+
+    assertThatThrownBy(() -> applier.apply(profile))
+        .isInstanceOf(SysctlApplyException.class)
+        .hasMessageContaining("Invalid argument")
+        .hasMessageContaining("rolled back");
+
+    assertThat(host.kernel.get(SysctlKey.of("net.core.somaxconn"))).isEqualTo("4100");
+    assertThat(host.kernel.get(SysctlKey.of("net.ipv4.tcp_syn_retries"))).isEqualTo("6");
+    assertThat(Files.readString(dropIn)).isEqualTo(PREVIOUS);
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files).containsExactly(dropIn);
+    }
+  }
+
+  @Test
+  void aWordWhereTheKernelHoldsANumberIsRefusedBeforeAnythingIsWritten() throws Exception {
+    Path dropIn = dir.resolve("99-opskit-lab.conf");
+    Files.writeString(dropIn, PREVIOUS);
+    host.with("net.core.somaxconn", "4100").with("net.ipv4.tcp_syn_retries", "6");
+    SysctlProfile profile =
+        SysctlProfile.builder()
+            .name("lab")
+            .set("net.core.somaxconn", "4300")
+            .set("net.ipv4.tcp_syn_retries", "not-a-number")
+            .build();
+
+    assertThatThrownBy(() -> applier.apply(profile))
+        .isInstanceOfSatisfying(
+            SysctlApplyException.class,
+            e ->
+                assertThat(e.plan().blocked())
+                    .extracting(SysctlChange::action)
+                    .containsExactly(SysctlChange.Action.BLOCKED_INVALID))
+        .hasMessageContaining("net.ipv4.tcp_syn_retries value 'not-a-number' is not an integer")
+        .hasMessageContaining("nothing was written");
+    assertThat(host.executor.commands()).hasSize(1);
+    assertThat(host.kernel.get(SysctlKey.of("net.core.somaxconn"))).isEqualTo("4100");
+    assertThat(Files.readString(dropIn)).isEqualTo(PREVIOUS);
+  }
+
+  @Test
+  void knownKeysAreValidatedWhenTheProfileIsBuilt() {
+    assertThatThrownBy(
+            () ->
+                SysctlProfile.builder().name("x").set("net.core.somaxconn", "not-a-number").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("net.core.somaxconn 'not-a-number' must be an integer");
+    assertThatThrownBy(
+            () ->
+                SysctlProfile.builder()
+                    .name("x")
+                    .set("net.ipv4.ip_local_port_range", "40000 20000")
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ascending order");
+    assertThatThrownBy(
+            () ->
+                SysctlProfile.builder()
+                    .name("x")
+                    .set("net.ipv4.ip_local_port_range", "0 70000")
+                    .build())
+        .hasMessageContaining("two integers from 1 to 65535");
+    assertThatThrownBy(
+            () -> SysctlProfile.builder().name("x").set("net.ipv4.tcp_rmem", "4096 87380").build())
+        .hasMessageContaining("three integers");
+    assertThatThrownBy(
+            () -> SysctlProfile.builder().name("x").set("vm.overcommit_memory", "3").build())
+        .hasMessageContaining("from 0 to 2");
+    assertThat(
+            SysctlProfile.builder()
+                .name("x")
+                .set("net.ipv4.ip_local_port_range", "20000 20000")
+                .set("kernel.panic", "-1")
+                .build()
+                .values())
+        .hasSize(2);
+  }
+
+  @Test
+  void hostWideKeysAreRefusedInsideANetworkNamespaceUnlessAllowed() throws Exception {
+    host.inSeparateNetworkNamespace().with("net.core.somaxconn", "4096");
+    SysctlProfile mixed =
+        SysctlProfile.builder()
+            .name("mixed")
+            .set("net.core.somaxconn", "8192")
+            .setRaiseOnly("fs.file-max", 2097152)
+            .build();
+
+    assertThatThrownBy(() -> applier.apply(mixed))
+        .isInstanceOfSatisfying(
+            SysctlApplyException.class,
+            e ->
+                assertThat(e.plan().blocked())
+                    .extracting(SysctlChange::key, SysctlChange::action)
+                    .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(
+                            SysctlKey.of("fs.file-max"), SysctlChange.Action.BLOCKED_HOST_WIDE)))
+        .hasMessageContaining("fs.file-max not scoped to the network namespace net:[4026532999]")
+        .hasMessageContaining("nothing was written");
+    assertThat(host.kernel.get(SysctlKey.of("net.core.somaxconn"))).isEqualTo("4096");
+
+    SysctlApplyResult allowed = applier.withHostWide(true).apply(mixed);
+    assertThat(allowed.changed()).isTrue();
+    assertThat(host.kernel.get(SysctlKey.of("net.core.somaxconn"))).isEqualTo("8192");
+
+    host.hostNetworkNamespace = "";
+    host.hostOnlyKeysVisible = "0";
+    assertThatThrownBy(() -> applier.apply(mixed))
+        .as("PID 1 unreadable: host-only keys missing still show a namespace of its own")
+        .hasMessageContaining("fs.file-max not scoped to the network namespace");
+    host.hostOnlyKeysVisible = "1";
+    assertThat(applier.plan(mixed).blocked()).isEmpty();
+
+    SysctlProfile namespaced =
+        SysctlProfile.builder().name("ns").set("net.core.somaxconn", "8000").build();
+    assertThat(applier.apply(namespaced).changed()).isTrue();
+  }
+
+  @Test
+  void raiseOnlyKeyWithAHigherLiveValueIsSatisfiedInDriftAndPlanAlike() throws Exception {
+    List<SysctlDrift> drift = applier.drift(NODE);
+    SysctlPlan plan = applier.plan(NODE);
+
+    SysctlDrift fileMax =
+        drift.stream().filter(d -> d.key().name().equals("fs.file-max")).findFirst().orElseThrow();
+    assertThat(fileMax.status()).isEqualTo(SysctlDrift.Status.KEPT_HIGHER);
+    assertThat(fileMax.isSatisfied()).isTrue();
+    assertThat(fileMax.render())
+        .isEqualTo(
+            "KEPT_HIGHER fs.file-max = 9223372036854775807 (raise-only: above the wanted 2097152,"
+                + " kept)");
+    assertThat(plan.decisions())
+        .filteredOn(c -> c.key().name().equals("fs.file-max"))
+        .extracting(SysctlChange::action)
+        .containsExactly(SysctlChange.Action.KEEP_HIGHER);
+    assertThat(drift)
+        .filteredOn(d -> d.status() == SysctlDrift.Status.DIFFERS)
+        .extracting(d -> d.key().name())
+        .containsExactlyInAnyOrderElementsOf(
+            plan.changes().stream()
+                .map(c -> c.key().name())
+                .collect(java.util.stream.Collectors.toList()));
   }
 
   @Test

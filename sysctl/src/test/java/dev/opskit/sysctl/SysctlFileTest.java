@@ -133,4 +133,97 @@ class SysctlFileTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("limited to 4096");
   }
+
+  /** A vendor file in the shape distributions ship: globs, exclusions, '-' assignments. */
+  private static final String VENDOR =
+      "# vendor defaults\n"
+          + "; also a comment\n"
+          + "kernel.sysrq = 176\n"
+          + "net.ipv4.conf.default.log_martians = 1\n"
+          + "net.ipv4.conf.*.log_martians = 1\n"
+          + "-net.ipv4.conf.lo.log_martians\n"
+          + "-net.core.busy_poll = 50\n"
+          + "  net/ipv4/conf/eth0.42/arp_filter\t=\t1  \n"
+          + "kernel.hostname =\n"
+          + "net.ipv4.conf.wlan?.rp_filter = 2\n"
+          + "net.ipv4.conf.[ew]*.accept_redirects = 0\n";
+
+  @Test
+  void dashKeyWithoutAssignmentIsAnExclusionNotAnError() {
+    SysctlFile file = SysctlFile.parse("/usr/lib/sysctl.d/40-vendor.conf", VENDOR);
+
+    SysctlEntry exclusion = file.entries().get(3);
+    assertThat(exclusion.exclusion()).isTrue();
+    assertThat(exclusion.key().name()).isEqualTo("net.ipv4.conf.lo.log_martians");
+    assertThat(exclusion.value()).isEmpty();
+    assertThat(exclusion.ignoreFailure()).isFalse();
+    assertThat(exclusion.line()).hasValue(6);
+    assertThat(file.assignments()).noneMatch(SysctlEntry::exclusion).hasSize(8);
+    assertThat(file.lastEntry(exclusion.key())).isEmpty();
+  }
+
+  @Test
+  void vendorFileGrammarIsReadAsSystemdReadsIt() {
+    SysctlFile file = SysctlFile.parse("/usr/lib/sysctl.d/40-vendor.conf", VENDOR);
+
+    assertThat(file.entries())
+        .extracting(e -> e.line().getAsInt())
+        .containsExactly(3, 4, 5, 6, 7, 8, 9, 10, 11);
+    assertThat(file.entries().get(2).key().isPattern()).isTrue();
+    SysctlEntry ignored = file.entries().get(4);
+    assertThat(ignored.ignoreFailure()).isTrue();
+    assertThat(ignored.value()).isEqualTo("50");
+    SysctlEntry slashed = file.entries().get(5);
+    assertThat(slashed.key().relativePath()).isEqualTo("net/ipv4/conf/eth0.42/arp_filter");
+    assertThat(slashed.value()).as("blanks around '=' and the value are dropped").isEqualTo("1");
+    assertThat(file.entries().get(6).value()).as("an empty value is a value").isEmpty();
+    assertThat(file.entries().get(7).key().relativePath())
+        .isEqualTo("net/ipv4/conf/wlan?/rp_filter");
+    assertThat(file.entries().get(8).key().relativePath())
+        .isEqualTo("net/ipv4/conf/[ew]*/accept_redirects");
+  }
+
+  @Test
+  void vendorFileRendersBackToAnEqualModel() {
+    SysctlFile file = SysctlFile.parse("/usr/lib/sysctl.d/40-vendor.conf", VENDOR);
+
+    String text = file.render();
+    SysctlFile again = SysctlFile.parse(file.path(), text);
+
+    assertThat(text).contains("\n-net.ipv4.conf.lo.log_martians\n");
+    assertThat(text).contains("\n-net.core.busy_poll = 50\n");
+    assertThat(again).isEqualTo(file);
+  }
+
+  @Test
+  void tolerantParseSkipsWhatTheLoadersSkipAndSaysWhy() {
+    SysctlFile file =
+        SysctlFile.parseTolerant(
+            "/etc/sysctl.d/60-x.conf", "kernel.sysrq = 1\nnot an assignment\nvm.swappiness = 10\n");
+
+    assertThat(file.entries())
+        .extracting(e -> e.key().name())
+        .containsExactly("kernel.sysrq", "vm.swappiness");
+    assertThat(file.problems()).singleElement().asString().startsWith("/etc/sysctl.d/60-x.conf:2:");
+    assertThat(file).isEqualTo(SysctlFile.parse(file.path(), file.render()));
+  }
+
+  @Test
+  void profileFromAFileAppliesExclusionsAndRefusesGlobs() {
+    SysctlProfile profile =
+        SysctlProfile.fromFile(
+            "lab",
+            SysctlFile.parse(
+                "lab.conf",
+                "net.core.somaxconn = 1\nnet.ipv4.ip_forward = 1\n-net.core.somaxconn\n"));
+    assertThat(profile.values()).containsOnlyKeys(SysctlKey.of("net.ipv4.ip_forward"));
+
+    assertThatThrownBy(
+            () ->
+                SysctlProfile.fromFile(
+                    "lab", SysctlFile.parse("lab.conf", "net.ipv4.conf.*.rp_filter = 1\n")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("lab.conf:1")
+        .hasMessageContaining("glob key net.ipv4.conf.*.rp_filter");
+  }
 }

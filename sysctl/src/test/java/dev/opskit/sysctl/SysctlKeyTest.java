@@ -43,14 +43,11 @@ class SysctlKeyTest {
         "",
         ".",
         "..",
+        "...",
+        "//",
+        "net.ipv4.conf.a b.x",
         "../etc/passwd",
         "net/../../etc/shadow",
-        "net/./ipv4",
-        "net..ipv4",
-        "net.ipv4.",
-        ".net.ipv4",
-        "/proc/sys/net",
-        "net//ipv4",
         "net.ipv4.ip forward",
         "net.ipv4.ip_forward\nkernel.core_pattern",
         "net.ipv4.ip_forward\r",
@@ -80,5 +77,45 @@ class SysctlKeyTest {
   void isUnderMatchesWholeSegmentsOnly() {
     assertThat(SysctlKey.of("fs.inotify.max_user_watches").isUnder("fs.inotify")).isTrue();
     assertThat(SysctlKey.of("fs.inotify_x").isUnder("fs.inotify")).isFalse();
+  }
+
+  @Test
+  void repeatedLeadingAndTrailingSeparatorsCollapseAsSystemdNormalises() {
+    assertThat(SysctlKey.of("kernel...domainname").relativePath()).isEqualTo("kernel/domainname");
+    assertThat(SysctlKey.of(".kernel.domainname.").relativePath()).isEqualTo("kernel/domainname");
+    assertThat(SysctlKey.of("//kernel//domainname").relativePath()).isEqualTo("kernel/domainname");
+    assertThat(SysctlKey.of("kernel/./domainname").relativePath()).isEqualTo("kernel/domainname");
+    assertThat(SysctlKey.of("x.y/z.w").relativePath()).isEqualTo("x/y.z/w");
+    assertThat(SysctlKey.of("x/y.z/w").relativePath()).isEqualTo("x/y.z/w");
+    assertThat(SysctlKey.of("kernel...domainname")).isEqualTo(SysctlKey.of("kernel/domainname"));
+  }
+
+  @Test
+  void globCharactersMakePatternsThatMatchWholeSegments() {
+    SysctlKey star = SysctlKey.of("net.ipv4.conf.*.rp_filter");
+    SysctlKey question = SysctlKey.of("net.ipv4.conf.veth?.rp_filter");
+    SysctlKey bracket = SysctlKey.of("net.ipv4.conf.[bv]*.rp_filter");
+    SysctlKey negated = SysctlKey.of("net.ipv4.conf.[!b]*.rp_filter");
+    assertThat(question.isPattern()).isTrue();
+    assertThat(bracket.isPattern()).isTrue();
+
+    SysctlKey veth1 = SysctlKey.of("net.ipv4.conf.veth1.rp_filter");
+    SysctlKey br0 = SysctlKey.of("net.ipv4.conf.br0.rp_filter");
+    SysctlKey veth12 = SysctlKey.of("net.ipv4.conf.veth12.rp_filter");
+    SysctlKey vlan = SysctlKey.of("net/ipv4/conf/bond0.100/rp_filter");
+    assertThat(star.matches(veth1)).isTrue();
+    assertThat(star.matches(vlan)).as("* matches a dot inside a segment").isTrue();
+    assertThat(star.matches(SysctlKey.of("net.ipv4.conf.a.b.rp_filter")))
+        .as("* never spans a path separator")
+        .isFalse();
+    assertThat(question.matches(veth1)).isTrue();
+    assertThat(question.matches(veth12)).isFalse();
+    assertThat(bracket.matches(br0)).isTrue();
+    assertThat(bracket.matches(SysctlKey.of("net.ipv4.conf.eth0.rp_filter"))).isFalse();
+    assertThat(negated.matches(br0)).isFalse();
+    assertThat(negated.matches(veth1)).isTrue();
+    assertThat(SysctlKey.of("net.ipv4.conf.[a-c]r0.rp_filter").matches(br0)).isTrue();
+    assertThat(veth1.matches(veth1)).isTrue();
+    assertThat(veth1.matches(br0)).isFalse();
   }
 }

@@ -32,7 +32,10 @@ class SysctlNamespaceIT {
           "net/ipv4/ip_forward",
           "net/core/somaxconn",
           "net/ipv4/ip_local_port_range",
-          "net/ipv4/tcp_rmem");
+          "net/ipv4/tcp_rmem",
+          "net/ipv4/tcp_syn_retries",
+          "vm/max_map_count",
+          "kernel/panic");
 
   private static final SysctlProfile NAMESPACED =
       SysctlProfile.builder()
@@ -88,7 +91,7 @@ class SysctlNamespaceIT {
       assertThat(read(net, ns, "net/ipv4/tcp_rmem")).isEqualTo("4096\t65536\t4194304");
       Path dropIn = dir.resolve("99-opskit-netns-test.conf");
       assertThat(Files.readString(dropIn)).isEqualTo(first.plan().dropInContent());
-      assertThat(argv0s(recorded)).containsExactly("sh", "sh", "sysctl", "sh");
+      assertThat(argv0s(recorded)).containsExactly("sh", "sh", "sysctl", "sh", "sh");
 
       FileTime written = Files.getLastModifiedTime(dropIn);
       recorded.clear();
@@ -133,6 +136,84 @@ class SysctlNamespaceIT {
       }
     }
     assertThat(hostValues()).isEqualTo(hostBefore);
+  }
+
+  @Test
+  void aValueTheKernelRefusesRollsBackLiveValuesAndKeepsThePreviousDropIn() throws Exception {
+    Map<String, String> hostBefore = hostValues();
+    SysctlProfile previous =
+        SysctlProfile.builder()
+            .name("tx")
+            .set("net.core.somaxconn", "4100")
+            .set("net.ipv4.tcp_syn_retries", "5")
+            .build();
+    SysctlProfile refused =
+        SysctlProfile.builder()
+            .name("tx")
+            .set("net.core.somaxconn", "4300")
+            .set("net.ipv4.tcp_syn_retries", "500")
+            .build();
+    try (TestNetworks net = TestNetworks.create()) {
+      String ns = net.namespace("sysctl-tx");
+      SysctlApplier applier =
+          SysctlApplier.on(net.executor(ns)).withDropInDirectory(dir.toString());
+      applier.apply(previous);
+      Path dropIn = dir.resolve("99-opskit-tx.conf");
+      String previousText = Files.readString(dropIn);
+
+      assertThatThrownBy(() -> applier.apply(refused))
+          .isInstanceOf(SysctlApplyException.class)
+          .hasMessageContaining("tcp_syn_retries")
+          .hasMessageContaining("rolled back");
+
+      assertThat(read(net, ns, "net/core/somaxconn")).isEqualTo("4100");
+      assertThat(read(net, ns, "net/ipv4/tcp_syn_retries")).isEqualTo("5");
+      assertThat(Files.readString(dropIn)).isEqualTo(previousText);
+      try (var files = Files.list(dir)) {
+        assertThat(files).containsExactly(dropIn);
+      }
+      assertThat(applier.verify(previous).isEmpty()).isTrue();
+    }
+    assertThat(hostValues()).isEqualTo(hostBefore);
+  }
+
+  @Test
+  void hostWideKeysAreRefusedInsideTheNamespaceAndTheHostKeepsItsValues() throws Exception {
+    Map<String, String> hostBefore = hostValues();
+    int hostMapCount = Integer.parseInt(hostBefore.get("vm/max_map_count"));
+    SysctlProfile mixed =
+        SysctlProfile.builder()
+            .name("mixed")
+            .set("net.core.somaxconn", "4242")
+            .set("vm.max_map_count", Integer.toString(hostMapCount + 1))
+            .set("kernel.panic", hostBefore.get("kernel/panic").equals("7") ? "8" : "7")
+            .build();
+    try (TestNetworks net = TestNetworks.create()) {
+      String ns = net.namespace("sysctl-global");
+      SysctlApplier applier =
+          SysctlApplier.on(net.executor(ns)).withDropInDirectory(dir.toString());
+
+      assertThat(applier.observe(mixed).inSeparateNetworkNamespace()).isTrue();
+      assertThatThrownBy(() -> applier.apply(mixed))
+          .isInstanceOfSatisfying(
+              SysctlApplyException.class,
+              e ->
+                  assertThat(e.plan().blocked())
+                      .extracting(c -> c.key().name())
+                      .containsExactly("vm.max_map_count", "kernel.panic"))
+          .hasMessageContaining("would change the whole host")
+          .hasMessageContaining("nothing was written");
+      assertThat(read(net, ns, "net/core/somaxconn")).isNotEqualTo("4242");
+      try (var files = Files.list(dir)) {
+        assertThat(files).isEmpty();
+      }
+    }
+    assertThat(hostValues()).isEqualTo(hostBefore);
+    assertThat(
+            SysctlApplier.on(dev.opskit.core.LocalExecutor.create())
+                .observe(mixed)
+                .inSeparateNetworkNamespace())
+        .isFalse();
   }
 
   private static String read(TestNetworks net, String ns, String path) {

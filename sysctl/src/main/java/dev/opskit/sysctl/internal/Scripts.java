@@ -18,7 +18,10 @@ public final class Scripts {
   /**
    * Reads the drop-in file ($1) and then each /proc/sys path (remaining arguments). Output is
    * NUL-separated records of a tag and a body: F/X for the file (present/absent), then V (value), N
-   * (no such key) or U (exists, unreadable) per key.
+   * (no such key) or U (exists, unreadable) per key, then S with the network namespace of the
+   * shell, that of PID 1 (either empty when unreadable) and 1 or 0 for whether
+   * net.core.netdev_max_backlog, which the kernel shows only in the host's network namespace, is
+   * visible; separated by spaces.
    */
   static final String OBSERVE =
       "f=$1; shift\n"
@@ -29,20 +32,48 @@ public final class Scripts {
           + "  if [ ! -e \"$p\" ]; then printf 'N\\000\\000'\n"
           + "  elif v=$(cat -- \"$p\" 2>/dev/null); then printf 'V\\000%s\\000' \"$v\"\n"
           + "  else printf 'U\\000\\000'; fi\n"
-          + "done\n";
+          + "done\n"
+          + "s=$(readlink /proc/self/ns/net 2>/dev/null) || s=\n"
+          + "h=$(readlink /proc/1/ns/net 2>/dev/null) || h=\n"
+          + "if [ -e /proc/sys/net/core/netdev_max_backlog ]; then i=1\n"
+          + "elif [ -d /proc/sys/net/core ]; then i=0; else i=; fi\n"
+          + "printf 'S\\000%s %s %s\\000' \"$s\" \"$h\" \"$i\"\n";
+
+  /**
+   * Renames the staged drop-in $1 over the target $2, once it has been loaded and verified. Says in
+   * one line what failed.
+   */
+  static final String COMMIT =
+      "mv -f -- \"$1\" \"$2\" 2>/dev/null || { echo \"cannot rename $1 to $2\" >&2; exit 1; }\n";
+
+  /**
+   * Rolls a failed apply back: removes the staged drop-in $1 (when not empty), then writes each
+   * following pair of arguments (path below /proc/sys, value) back to the kernel.
+   */
+  static final String ROLLBACK =
+      "rc=0; staged=$1; shift\n"
+          + "if [ -n \"$staged\" ]; then rm -f -- \"$staged\" || rc=1; fi\n"
+          + "while [ $# -ge 2 ]; do\n"
+          + "  printf '%s\\n' \"$2\" > \"/proc/sys/$1\" || { echo \"cannot restore $1\" >&2; rc=1; }\n"
+          + "  shift 2\n"
+          + "done\n"
+          + "exit $rc\n";
 
   /**
    * Writes standard input to $1/$2 atomically: a temp file in the same folder (a dot name not
    * ending in .conf, so no loader ever reads it), mode 0644, flushed, then renamed over the target.
    * On any failure the temp file is removed and the target is untouched. With a third argument
-   * {@code mkdir}, the folder is created first (mode 0755) when missing.
+   * {@code mkdir}, the folder is created first (mode 0755) when missing. A missing or read-only
+   * folder fails with one line saying so.
    */
   static final String WRITE_ATOMIC =
       "set -eu\n"
           + "dir=$1; name=$2\n"
           + "if [ \"${3:-}\" = mkdir ]; then mkdir -p -m 0755 -- \"$dir\"; fi\n"
+          + "if [ ! -d \"$dir\" ]; then echo \"folder $dir does not exist\" >&2; exit 2; fi\n"
           + "if [ -d \"$dir/$name\" ]; then echo \"$dir/$name is a directory\" >&2; exit 2; fi\n"
-          + "tmp=$(mktemp \"$dir/.$name.XXXXXX\")\n"
+          + "tmp=$(mktemp \"$dir/.$name.XXXXXX\" 2>/dev/null) || {\n"
+          + "  echo \"cannot create a file in $dir (read-only or permission denied)\" >&2; exit 2; }\n"
           + "trap 'rm -f -- \"$tmp\"' EXIT\n"
           + "cat > \"$tmp\"\n"
           + "chmod 0644 \"$tmp\"\n"
@@ -191,7 +222,7 @@ public final class Scripts {
   /** Parses the output of {@link #observe(String, List)}. */
   public static SysctlObservation parseObservation(List<SysctlKey> keys, byte[] stdout) {
     List<String> fields = splitNul(new String(stdout, StandardCharsets.UTF_8));
-    if (fields.size() != 2 * (keys.size() + 1)) {
+    if (fields.size() != 2 * (keys.size() + 2)) {
       throw new OpskitException(
           "unexpected output reading /proc/sys: "
               + fields.size()
@@ -221,6 +252,20 @@ public final class Scripts {
           throw new OpskitException("unexpected record tag '" + tag + "' reading " + key);
       }
     }
+    int last = 2 * keys.size() + 2;
+    if (!fields.get(last).equals("S")) {
+      throw new OpskitException("unexpected output reading the network namespace");
+    }
+    String[] namespaces = fields.get(last + 1).split(" ", -1);
+    if (!namespaces[0].isEmpty()) {
+      observation.networkNamespace(namespaces[0]);
+    }
+    if (namespaces.length > 1 && !namespaces[1].isEmpty()) {
+      observation.hostNetworkNamespace(namespaces[1]);
+    }
+    if (namespaces.length > 2 && !namespaces[2].isEmpty()) {
+      observation.hostOnlyKeysVisible(namespaces[2].equals("1"));
+    }
     return observation.build();
   }
 
@@ -241,6 +286,21 @@ public final class Scripts {
       command.addArgv("mkdir");
     }
     return command.stdin(content.getBytes(StandardCharsets.UTF_8)).build();
+  }
+
+  /** The command that renames the staged drop-in over the target. */
+  public static Command commit(String staged, String target) {
+    return Command.of("sh", "-c", COMMIT, "sh", staged, target);
+  }
+
+  /**
+   * The command that removes the staged drop-in (when {@code staged} is not empty) and writes the
+   * previous live values back.
+   */
+  public static Command rollback(String staged, Map<SysctlKey, String> previous) {
+    Command.Builder command = Command.builder().addArgv("sh", "-c", ROLLBACK, "sh", staged);
+    previous.forEach((key, value) -> command.addArgv(key.relativePath(), value));
+    return command.build();
   }
 
   /** The command that prints every sysctl configuration file in {@code directories}. */
