@@ -146,7 +146,7 @@ final class ClusterOptions {
 
   /**
    * Refuses a kubeconfig whose user gets credentials from a {@code tokenFile} or an {@code exec}
-   * helper that is not there: the client would otherwise send requests without credentials.
+   * plugin that is not there: the client would otherwise send requests without credentials.
    */
   static void checkCredentials(KubeConfig config, Path file) {
     Map<?, ?> user = currentUser(config);
@@ -167,17 +167,17 @@ final class ClusterOptions {
       }
     }
     Object exec = user.get("exec");
-    if (exec instanceof Map<?, ?> helper) {
-      Object command = helper.get("command");
+    if (exec instanceof Map<?, ?> plugin) {
+      Object command = plugin.get("command");
       if (!(command instanceof String name) || name.isBlank()) {
         throw new IllegalArgumentException(
-            "kubeconfig file " + file + ": the user's exec credential helper names no command");
+            "kubeconfig file " + file + ": the user's exec credential plugin names no command");
       }
       if (findExecutable(name, base).isEmpty()) {
         throw new IllegalArgumentException(
             "kubeconfig file "
                 + file
-                + ": the exec credential helper '"
+                + ": the exec credential plugin '"
                 + name
                 + "' "
                 + (name.contains("/") ? "does not exist or is not executable" : "is not on PATH"));

@@ -151,17 +151,17 @@ class ClusterFaultsIT {
   }
 
   @Test
-  void aMissingExecHelperOrTokenFileIsNamedAndNothingIsSent() throws IOException {
+  void aMissingExecPluginOrTokenFileIsNamedAndNothingIsSent() throws IOException {
     Path execConfig = dir.resolve("exec-kubeconfig");
     Files.writeString(
         execConfig,
         kubeconfigWithUser(
             "    exec:\n"
                 + "      apiVersion: client.authentication.k8s.io/v1\n"
-                + "      command: opskit-test-no-such-credential-helper\n"),
+                + "      command: opskit-test-no-such-credential-plugin\n"),
         StandardCharsets.UTF_8);
     CliRun exec = CliRun.of("pods", "reap", "--kubeconfig", execConfig.toString(), "-A");
-    PodsReapIT.assertUsageError(exec, "opskit-test-no-such-credential-helper");
+    PodsReapIT.assertUsageError(exec, "opskit-test-no-such-credential-plugin");
 
     Path tokenConfig = dir.resolve("token-kubeconfig");
     Files.writeString(
