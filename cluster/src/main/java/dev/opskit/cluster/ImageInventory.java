@@ -1,9 +1,11 @@
 package dev.opskit.cluster;
 
 import dev.opskit.cluster.internal.image.PodImageReader;
+import dev.opskit.cluster.internal.reaper.Retrier;
 import dev.opskit.core.internal.OpskitStyle;
 import io.kubernetes.client.openapi.ApiClient;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,12 +28,17 @@ import org.immutables.value.Value;
  *
  * <p>Pods are read page by page ({@code limit}/{@code continue}) and streamed out of the response
  * JSON; only the fields the inventory needs are read and everything else, including fields a newer
- * API server adds that this client version does not know, is skipped. Memory stays bounded by what
- * the consumer keeps. Safe for concurrent use; the {@link ApiClient} is owned by the caller.
+ * API server adds that this client version does not know, is skipped. Requests follow {@link
+ * #requestPolicy()}: timeouts, retries, a global pause on 429 and a retry budget. Memory stays
+ * bounded by what the consumer keeps. Safe for concurrent use; the {@link ApiClient} is owned by
+ * the caller.
  */
 @Value.Immutable
 @OpskitStyle
 public abstract class ImageInventory {
+  /** Fresh lists after an expired {@code continue} token, per namespace. */
+  private static final int MAX_RESTARTS = 5;
+
   ImageInventory() {}
 
   /** A builder; {@link Builder#apiClient(ApiClient)} is required. */
@@ -61,35 +68,85 @@ public abstract class ImageInventory {
   }
 
   /**
+   * Timeouts, retries and the retry budget of the listing (the same policy {@link PodReaper} uses);
+   * {@link RequestPolicy#defaults()} by default.
+   */
+  @Value.Default
+  public RequestPolicy requestPolicy() {
+    return RequestPolicy.defaults();
+  }
+
+  /**
    * Streams every container to {@code sink}, pod by pod (all containers of a pod arrive one after
-   * the other), page by page. Nothing is kept after {@code sink} returns.
+   * the other), page by page. Nothing is kept after {@code sink} returns. A page reaches the sink
+   * only once it was read completely, so a page that is retried (timeout, reset, cut-off answer,
+   * 429, 5xx) is never delivered twice. When a {@code continue} token expires (410 Gone) during a
+   * long listing, the list starts again and pods already delivered are skipped (pages come in
+   * namespace/name order, which is what a {@code continue} token encodes).
    *
-   * @throws ClusterRequestException when the API answers with an error status (410 when a {@code
-   *     continue} token expired during a very long listing)
-   * @throws IOException when the API cannot be reached
+   * @throws ClusterRequestException when the API answers with an error status after retries
+   * @throws IOException when the API cannot be reached after retries, or the retry budget of {@link
+   *     #requestPolicy()} is spent; the sink has then seen only whole pods, each once
    */
   public void forEach(Consumer<? super ContainerImage> sink) throws IOException {
-    PodImageReader reader = new PodImageReader(apiClient());
+    PodImageReader reader =
+        new PodImageReader(apiClient(), new Retrier(requestPolicy(), apiClient()));
     List<String> scopes = new ArrayList<>();
     if (namespaces().isEmpty()) {
       scopes.add(null);
     } else {
       scopes.addAll(namespaces());
     }
-    for (String namespace : scopes) {
-      String token = null;
-      for (int page = 0; page < maxPages(); page++) {
-        Optional<String> next =
-            reader.readPage(namespace, labelSelector().orElse(null), pageSize(), token, sink);
-        if (next.isEmpty()) {
-          break;
-        }
-        if (next.get().equals(token)) {
-          throw new IllegalStateException(
-              "the API returned the same continue token twice; refusing to loop");
-        }
-        token = next.get();
+    try {
+      for (String namespace : scopes) {
+        listScope(reader, namespace, sink);
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while listing pods");
+    }
+  }
+
+  private void listScope(
+      PodImageReader reader, String namespace, Consumer<? super ContainerImage> sink)
+      throws IOException, InterruptedException {
+    String token = null;
+    String lastPod = null;
+    String skipThrough = null;
+    int restarts = 0;
+    for (int page = 0; page < maxPages(); page++) {
+      PodImageReader.Page read;
+      try {
+        read = reader.readPage(namespace, labelSelector().orElse(null), pageSize(), token);
+      } catch (ClusterRequestException e) {
+        if (e.statusCode() == 410 && token != null) {
+          if (++restarts > MAX_RESTARTS) {
+            throw new IOException(
+                e.request() + ": the continue token expired (410) " + restarts + " times; gave up",
+                e);
+          }
+          token = null;
+          skipThrough = lastPod;
+          continue;
+        }
+        throw e;
+      }
+      for (ContainerImage container : read.containers()) {
+        String pod = container.namespace() + "/" + container.pod();
+        if (skipThrough != null && pod.compareTo(skipThrough) <= 0) {
+          continue;
+        }
+        sink.accept(container);
+        lastPod = pod;
+      }
+      if (read.next().isEmpty()) {
+        return;
+      }
+      if (read.next().get().equals(token)) {
+        throw new IllegalStateException(
+            "the API returned the same continue token twice; refusing to loop");
+      }
+      token = read.next().get();
     }
   }
 

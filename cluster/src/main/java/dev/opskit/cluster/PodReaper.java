@@ -22,13 +22,16 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.Call;
 
 /**
@@ -51,10 +54,15 @@ import okhttp3.Call;
  *       delete a Running or Pending pod.
  *   <li>Every delete carries the listed pod's UID as precondition: a pod recreated under the same
  *       name (a StatefulSet pod) between list and delete answers 409 and is left alone ({@link
- *       ReapOutcome#CHANGED}). 404 means already gone. 429, 5xx and timeouts are retried with
- *       backoff.
- *   <li>Lists are paged with {@code limit}/{@code continue}: one page is in memory at a time.
- *       Unknown JSON fields from newer servers are ignored.
+ *       ReapOutcome#CHANGED}). 404 means already gone. A delete whose answer was lost (reset,
+ *       timeout) is followed by a read of the pod: gone or being deleted counts as deleted.
+ *   <li>Requests follow {@link ReapPolicy#requests()}: timeouts, retries with backoff, a global
+ *       pause on 429 honouring {@code Retry-After}, and a retry budget for the whole run.
+ *   <li>Lists are paged with {@code limit}/{@code continue}: one page is in memory at a time. When
+ *       a {@code continue} token expires (410 Gone) the list starts again from the first page,
+ *       skipping pods already handled. Unknown JSON fields from newer servers are ignored.
+ *   <li>A run that cannot finish (a list failing after retries, the retry budget spent) returns the
+ *       report of what it did, {@linkplain ReapReport#complete() marked incomplete}.
  *   <li>Job-owned pods are kept by default, and {@link ReapPolicy#maxDeletions()} caps a run.
  * </ul>
  *
@@ -88,13 +96,12 @@ public final class PodReaper {
   }
 
   /**
-   * Runs the policy once.
+   * Runs the policy once. API failures do not throw: the run stops and the returned report is
+   * {@linkplain ReapReport#complete() incomplete}, with the reason, and lists what was done.
    *
-   * @throws ClusterRequestException when listing pods failed with an error status after retries
-   * @throws IOException when listing pods failed in transport after retries
    * @throws InterruptedException when interrupted; deletes in flight finish, no new ones start
    */
-  public ReapReport reap(ReapPolicy policy) throws IOException, InterruptedException {
+  public ReapReport reap(ReapPolicy policy) throws InterruptedException {
     Run run = new Run(policy);
     ExecutorService workers =
         Executors.newFixedThreadPool(
@@ -104,6 +111,7 @@ public final class PodReaper {
               thread.setDaemon(true);
               return thread;
             });
+    Optional<String> incomplete = Optional.empty();
     try {
       List<String> phases = new ArrayList<>();
       phases.add("Failed");
@@ -122,13 +130,18 @@ public final class PodReaper {
       }
       for (String phase : phases) {
         for (Optional<String> scope : scopes) {
-          if (!run.cap.get()) {
+          if (!run.cap.get() && run.stop.get() == null) {
             run.listAndReap(phase, scope, workers);
           }
         }
       }
+    } catch (ClusterRequestException | IOException e) {
+      incomplete = Optional.of(e.getMessage());
     } finally {
       workers.shutdown();
+    }
+    if (incomplete.isEmpty() && run.stop.get() != null) {
+      incomplete = Optional.of(run.stop.get());
     }
     return new ReapReport(
         run.results,
@@ -136,25 +149,30 @@ public final class PodReaper {
         run.notTerminal.get(),
         run.pages.get(),
         run.cap.get(),
-        policy.dryRun());
+        policy.dryRun(),
+        incomplete);
   }
 
   private final class Run {
+    /** Fresh lists after an expired {@code continue} token, per phase and scope. */
+    static final int MAX_RESTARTS = 5;
+
     final ReapPolicy policy;
     final CoreV1Api api = new CoreV1Api(client);
     final Retrier retrier;
     final Optional<LabelSelector> labels;
     final List<ReapedPod> results = Collections.synchronizedList(new ArrayList<>());
+    final Set<String> handled = ConcurrentHashMap.newKeySet();
     final AtomicInteger scanned = new AtomicInteger();
     final AtomicInteger notTerminal = new AtomicInteger();
     final AtomicInteger pages = new AtomicInteger();
     final AtomicInteger reserved = new AtomicInteger();
     final AtomicBoolean cap = new AtomicBoolean();
+    final AtomicReference<String> stop = new AtomicReference<>();
 
     Run(ReapPolicy policy) {
       this.policy = policy;
-      this.retrier =
-          new Retrier(policy.maxAttempts(), policy.initialBackoff(), policy.maxBackoff());
+      this.retrier = new Retrier(policy.requests(), client);
       this.labels = policy.labelSelector().map(LabelSelector::parse);
     }
 
@@ -169,13 +187,20 @@ public final class PodReaper {
       String fieldSelector = fields.toString();
       String token = null;
       int restarts = 0;
-      do {
+      while (true) {
         V1PodList page;
         try {
           page = list(namespace, fieldSelector, token);
         } catch (ClusterRequestException e) {
-          if (e.statusCode() == 410 && token != null && restarts < 3) {
-            restarts++;
+          if (e.statusCode() == 410 && token != null) {
+            if (++restarts > MAX_RESTARTS) {
+              throw new IOException(
+                  e.request()
+                      + ": the continue token expired (410) "
+                      + restarts
+                      + " times; gave up listing",
+                  e);
+            }
             token = null;
             continue;
           }
@@ -185,8 +210,16 @@ public final class PodReaper {
         listener.pageListed(pages.incrementAndGet(), items.size());
         scanned.addAndGet(items.size());
         reapPage(items, phase, workers);
-        token = page.getMetadata() == null ? null : page.getMetadata().getContinue();
-      } while (token != null && !token.isEmpty() && !cap.get());
+        String next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+        if (next == null || next.isEmpty() || cap.get() || stop.get() != null) {
+          return;
+        }
+        if (next.equals(token)) {
+          throw new IOException(
+              "the API returned the same continue token twice; stopped listing to avoid a loop");
+        }
+        token = next;
+      }
     }
 
     V1PodList list(Optional<String> namespace, String fieldSelector, String token)
@@ -195,9 +228,11 @@ public final class PodReaper {
           "GET "
               + namespace.map(ns -> "/api/v1/namespaces/" + ns + "/pods").orElse("/api/v1/pods")
               + "?fieldSelector="
-              + fieldSelector;
+              + fieldSelector
+              + (token == null ? "" : "&continue=…");
       try {
         return retrier.run(
+            request,
             () -> {
               Call call =
                   namespace.isPresent()
@@ -213,14 +248,11 @@ public final class PodReaper {
                           .limit(policy.pageSize())
                           ._continue(token)
                           .buildCall(null);
-              return TolerantJson.execute(call, V1PodList.class);
+              return TolerantJson.execute(retrier.newCall(call), V1PodList.class);
             },
             (attempt, status) -> listener.retrying(request, attempt, status));
       } catch (ApiException e) {
-        if (e.getCode() == 0) {
-          throw new IOException(request + " failed: " + e.getMessage(), e);
-        }
-        throw new ClusterRequestException(request, e.getCode(), nullToEmpty(e.getResponseBody()));
+        throw new ClusterRequestException(request, e.getCode(), responseText(e));
       }
     }
 
@@ -229,9 +261,16 @@ public final class PodReaper {
       Instant now = clock.instant();
       List<Future<?>> inFlight = new ArrayList<>();
       for (V1Pod pod : items) {
+        if (stop.get() != null) {
+          break;
+        }
         PodFacts facts = new PodFacts(pod);
         if (!facts.phase().equals(phase)) {
           notTerminal.incrementAndGet();
+          continue;
+        }
+        if (!handled.add(
+            facts.uid().isEmpty() ? facts.namespace() + "/" + facts.name() : facts.uid())) {
           continue;
         }
         ReapedPod entry =
@@ -318,36 +357,112 @@ public final class PodReaper {
     }
 
     void delete(ReapedPod entry) {
-      String request = "DELETE /api/v1/namespaces/" + entry.namespace() + "/pods/" + entry.name();
+      if (stop.get() != null) {
+        return;
+      }
+      String path = "/api/v1/namespaces/" + entry.namespace() + "/pods/" + entry.name();
+      String request = "DELETE " + path;
       try {
-        retrier.run(
-            () ->
-                TolerantJson.execute(
-                    api.deleteNamespacedPod(entry.name(), entry.namespace())
-                        .body(
-                            new V1DeleteOptions()
-                                .preconditions(new V1Preconditions().uid(entry.uid())))
-                        .buildCall(null),
-                    JsonObject.class),
-            (attempt, status) -> listener.retrying(request, attempt, status));
-        done(entry.withOutcome(ReapOutcome.DELETED, ""));
+        String lost =
+            retrier.run(
+                request,
+                () -> {
+                  try {
+                    TolerantJson.execute(
+                        retrier.newCall(
+                            api.deleteNamespacedPod(entry.name(), entry.namespace())
+                                .body(
+                                    new V1DeleteOptions()
+                                        .preconditions(new V1Preconditions().uid(entry.uid())))
+                                .buildCall(null)),
+                        null);
+                    return "";
+                  } catch (IOException e) {
+                    if (e instanceof Retrier.BudgetSpentException) {
+                      throw e;
+                    }
+                    return afterLostAnswer(entry, path, retrier.describe(e), e);
+                  }
+                },
+                (attempt, status) -> listener.retrying(request, attempt, status));
+        if (lost.startsWith("changed:")) {
+          done(entry.withOutcome(ReapOutcome.CHANGED, lost.substring("changed:".length())));
+        } else {
+          done(entry.withOutcome(ReapOutcome.DELETED, lost));
+        }
       } catch (ApiException e) {
         if (e.getCode() == 404) {
           done(entry.withOutcome(ReapOutcome.ALREADY_GONE, "404 " + statusMessage(e)));
         } else if (e.getCode() == 409) {
           done(entry.withOutcome(ReapOutcome.CHANGED, "409 " + statusMessage(e)));
         } else {
-          done(
-              entry.withOutcome(
-                  ReapOutcome.FAILED,
-                  (e.getCode() == 0 ? "" : e.getCode() + " ") + statusMessage(e)));
+          done(entry.withOutcome(ReapOutcome.FAILED, e.getCode() + " " + statusMessage(e)));
         }
+      } catch (Retrier.BudgetSpentException e) {
+        stop.compareAndSet(null, e.getMessage());
+        done(entry.withOutcome(ReapOutcome.FAILED, "not deleted: " + e.getMessage()));
       } catch (IOException e) {
-        done(entry.withOutcome(ReapOutcome.FAILED, "transport: " + e));
+        done(entry.withOutcome(ReapOutcome.FAILED, e.getMessage()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        done(entry.withOutcome(ReapOutcome.FAILED, "interrupted"));
+        done(entry.withOutcome(ReapOutcome.FAILED, "interrupted before the delete was answered"));
       }
+    }
+
+    /**
+     * The delete got no answer: the server may or may not have carried it out. Reads the pod back:
+     * gone or being deleted means our delete (or another) did it; still there with the same UID
+     * means the delete did not happen, and {@code lost} is rethrown so the retrier sends it again
+     * (the UID precondition makes that safe); another UID means it was replaced.
+     */
+    String afterLostAnswer(ReapedPod entry, String path, String what, IOException lost)
+        throws IOException, InterruptedException, ApiException {
+      String request = "GET " + path;
+      V1Pod now;
+      try {
+        now =
+            retrier.run(
+                request,
+                () ->
+                    TolerantJson.execute(
+                        retrier.newCall(
+                            api.readNamespacedPod(entry.name(), entry.namespace()).buildCall(null)),
+                        V1Pod.class),
+                (attempt, status) -> listener.retrying(request, attempt, status));
+      } catch (ApiException e) {
+        if (e.getCode() == 404) {
+          return "the delete got no answer (" + what + "); a re-read found the pod gone";
+        }
+        throw new IOException(
+            "the delete got no answer ("
+                + what
+                + ") and re-reading the pod answered HTTP "
+                + e.getCode()
+                + "; whether it was deleted is unknown",
+            lost);
+      } catch (Retrier.BudgetSpentException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new IOException(
+            "the delete got no answer ("
+                + what
+                + ") and re-reading the pod failed too ("
+                + retrier.describe(e)
+                + "); whether it was deleted is unknown",
+            lost);
+      }
+      String uid = now.getMetadata() == null ? null : now.getMetadata().getUid();
+      if (!entry.uid().equals(uid)) {
+        return "changed:the delete got no answer ("
+            + what
+            + "); a re-read found another pod (uid "
+            + uid
+            + ") under that name, left alone";
+      }
+      if (now.getMetadata().getDeletionTimestamp() != null) {
+        return "the delete got no answer (" + what + "); a re-read found the pod being deleted";
+      }
+      throw lost;
     }
 
     void done(ReapedPod pod) {
@@ -368,10 +483,14 @@ public final class PodReaper {
         return body;
       }
     }
-    return nullToEmpty(e.getMessage());
+    return e.getMessage() == null ? "" : e.getMessage();
   }
 
-  private static String nullToEmpty(String text) {
-    return text == null ? "" : text;
+  private static String responseText(ApiException e) {
+    String body = e.getResponseBody();
+    if (body != null && !body.isBlank()) {
+      return body;
+    }
+    return e.getMessage() == null ? "" : e.getMessage();
   }
 }

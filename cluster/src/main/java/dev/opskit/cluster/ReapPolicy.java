@@ -10,7 +10,8 @@ import org.immutables.value.Value;
 /**
  * What a {@link PodReaper} run deletes and how: which terminal pods qualify (phase, namespaces,
  * labels, reasons, exit codes, age since failure, owners to keep), how many it may delete, and how
- * it talks to the API (page size, concurrency, retries). Immutable; validated when built.
+ * it talks to the API (page size, concurrency, {@link #requests()}). Immutable; validated when
+ * built.
  *
  * <pre>{@code
  * ReapPolicy policy = ReapPolicy.builder()
@@ -24,7 +25,7 @@ import org.immutables.value.Value;
  * <p>Defaults: phase Failed only; every namespace; any reason and exit code; no minimum age; pods
  * owned by a {@code Job} are kept (the Job controller counts its failed pods for {@code
  * backoffLimit}, and deleting them makes it start new ones); no cap; pages of 500; 4 concurrent
- * deletes; 5 attempts per request with backoff from 200 ms up to 10 s.
+ * deletes; {@link RequestPolicy#defaults()} for timeouts and retries.
  */
 @Value.Immutable
 @OpskitStyle
@@ -114,22 +115,13 @@ public abstract class ReapPolicy {
     return 4;
   }
 
-  /** Attempts per request when the server answers 429 or 5xx or the request times out. */
+  /**
+   * Timeouts, retries and the retry budget of the run's API requests (the same policy {@link
+   * ImageInventory} uses).
+   */
   @Value.Default
-  public int maxAttempts() {
-    return 5;
-  }
-
-  /** First retry delay; doubled per attempt, with jitter, up to {@link #maxBackoff()}. */
-  @Value.Default
-  public Duration initialBackoff() {
-    return Duration.ofMillis(200);
-  }
-
-  /** Longest retry delay (a server's {@code Retry-After} is honoured up to this too). */
-  @Value.Default
-  public Duration maxBackoff() {
-    return Duration.ofSeconds(10);
+  public RequestPolicy requests() {
+    return RequestPolicy.defaults();
   }
 
   @Value.Check
@@ -142,16 +134,8 @@ public abstract class ReapPolicy {
     if (concurrency() < 1 || concurrency() > 256) {
       throw new IllegalArgumentException("concurrency must be 1..256, was " + concurrency());
     }
-    positive("maxAttempts", maxAttempts());
     if (minAge().isNegative()) {
       throw new IllegalArgumentException("minAge must not be negative, was " + minAge());
-    }
-    if (initialBackoff().isNegative() || maxBackoff().compareTo(initialBackoff()) < 0) {
-      throw new IllegalArgumentException(
-          "backoff must satisfy 0 <= initialBackoff <= maxBackoff, was "
-              + initialBackoff()
-              + " and "
-              + maxBackoff());
     }
     for (String namespace : namespaces()) {
       if (namespace.isBlank()) {

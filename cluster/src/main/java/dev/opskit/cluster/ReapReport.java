@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -13,6 +15,10 @@ import java.util.stream.Collectors;
  * ReapOutcome}, grouped views by namespace, node and reason, and run totals. Pods the server
  * returned in another phase (a server or proxy ignoring the field selector) are counted in {@link
  * #skippedNotTerminal()}, never touched and not listed.
+ *
+ * <p>A run that could not finish (a list failed after retries, the retry budget was spent, a {@code
+ * continue} token expired too often) still returns its report, {@linkplain #complete() marked
+ * incomplete} with the reason: everything in it happened; pods it never reached are absent.
  *
  * <pre>{@code
  * ReapReport report = reaper.reap(policy);
@@ -27,8 +33,9 @@ public final class ReapReport {
   private final int pages;
   private final boolean capReached;
   private final boolean dryRun;
+  private final Optional<String> incompleteReason;
 
-  /** Creates a report; {@link PodReaper} makes these. */
+  /** Creates a complete report; {@link PodReaper} makes these. */
   public ReapReport(
       List<ReapedPod> pods,
       long scanned,
@@ -36,6 +43,22 @@ public final class ReapReport {
       int pages,
       boolean capReached,
       boolean dryRun) {
+    this(pods, scanned, skippedNotTerminal, pages, capReached, dryRun, Optional.empty());
+  }
+
+  /**
+   * Creates a report, incomplete when {@code incompleteReason} is present; {@link PodReaper} makes
+   * these.
+   */
+  public ReapReport(
+      List<ReapedPod> pods,
+      long scanned,
+      long skippedNotTerminal,
+      int pages,
+      boolean capReached,
+      boolean dryRun,
+      Optional<String> incompleteReason) {
+    this.incompleteReason = Objects.requireNonNull(incompleteReason, "incompleteReason");
     this.pods = List.copyOf(pods);
     this.scanned = scanned;
     this.skippedNotTerminal = skippedNotTerminal;
@@ -138,6 +161,20 @@ public final class ReapReport {
     return capReached;
   }
 
+  /**
+   * True when the run went through every page it had to list; false when it stopped early on an
+   * error ({@link #incompleteReason()} says which). A deletion cap is not an error: a capped run is
+   * complete.
+   */
+  public boolean complete() {
+    return incompleteReason.isEmpty();
+  }
+
+  /** Why the run stopped before listing every pod, if it did. */
+  public Optional<String> incompleteReason() {
+    return incompleteReason;
+  }
+
   /** True when this was a dry run. */
   public boolean dryRun() {
     return dryRun;
@@ -165,6 +202,11 @@ public final class ReapReport {
         .append(" pages")
         .append(capReached ? "; deletion cap reached" : "")
         .append('\n');
+    incompleteReason.ifPresent(
+        why ->
+            text.append("INCOMPLETE: ")
+                .append(why)
+                .append("; pods after that point were not looked at\n"));
     section(text, "namespace", byNamespace(acted));
     section(text, "node", byNode(acted));
     section(text, "reason", byReason(acted));
@@ -212,6 +254,7 @@ public final class ReapReport {
         + count(ReapOutcome.FAILED)
         + ", scanned="
         + scanned
+        + (complete() ? "" : ", incomplete")
         + "}";
   }
 }

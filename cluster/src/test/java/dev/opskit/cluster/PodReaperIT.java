@@ -36,10 +36,14 @@ class PodReaperIT {
     fixture.close();
   }
 
-  private static ReapPolicy.Builder fast() {
-    return ReapPolicy.builder()
+  private static RequestPolicy.Builder fastRequests() {
+    return RequestPolicy.builder()
         .initialBackoff(Duration.ofMillis(1))
         .maxBackoff(Duration.ofMillis(20));
+  }
+
+  private static ReapPolicy.Builder fast() {
+    return ReapPolicy.builder().requests(fastRequests().build());
   }
 
   private static List<String> keys(List<ReapedPod> pods) {
@@ -288,7 +292,7 @@ class PodReaperIT {
     fixture.createPod(TestPods.failed("ci", "fine", "Error", 1, Duration.ofHours(1)));
     fixture.inject(RequestFault.on("DELETE", ".*/pods/stuck").status(500).always());
     fixture.inject(RequestFault.on("DELETE", ".*/pods/fine").status(403).always());
-    ReapReport report = reaper.reap(fast().maxAttempts(3).build());
+    ReapReport report = reaper.reap(fast().requests(fastRequests().maxAttempts(3).build()).build());
     assertThat(report.failed())
         .extracting(ReapedPod::key)
         .containsExactlyInAnyOrder("ci/stuck", "ci/fine");
@@ -305,7 +309,8 @@ class PodReaperIT {
             .delay(Duration.ofSeconds(2))
             .times(1));
     ReapReport report =
-        PodReaper.create(fixture.newApiClient(Duration.ofMillis(300))).reap(fast().build());
+        reaper.reap(
+            fast().requests(fastRequests().readTimeout(Duration.ofMillis(300)).build()).build());
     assertThat(keys(report.deleted())).containsExactly("ci/slow");
     assertThat(fixture.requests("DELETE", ".*/pods/slow")).hasSize(2);
   }

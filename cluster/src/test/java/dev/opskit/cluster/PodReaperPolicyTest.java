@@ -37,7 +37,7 @@ class PodReaperPolicyTest {
         .hasMessageContaining("minAge must not be negative");
     assertThatThrownBy(
             () ->
-                ReapPolicy.builder()
+                RequestPolicy.builder()
                     .initialBackoff(Duration.ofSeconds(5))
                     .maxBackoff(Duration.ofSeconds(1))
                     .build())

@@ -5,6 +5,7 @@ import com.google.gson.JsonParser;
 import dev.opskit.cluster.internal.json.TolerantJson;
 import dev.opskit.cluster.testing.internal.Discovery;
 import dev.opskit.cluster.testing.internal.FaithfulDispatcher;
+import dev.opskit.cluster.testing.internal.FaultyProxy;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kubernetes.client.openapi.ApiClient;
@@ -60,9 +61,11 @@ import java.util.regex.Pattern;
  *       of the built-in types), {@code dryRun=All}.
  *   <li>Discovery ({@code /api}, {@code /apis}, {@code /api/v1}, {@code /apis/GROUP/VERSION},
  *       {@code /version}); custom resources via {@link #registerCustomResource}.
- *   <li>Faults ({@link #inject(RequestFault)}), a request log ({@link #requests()}) and a hook run
- *       before each request ({@link #beforeRequest(Consumer)}), for races such as a pod recreated
- *       under the same name between a list and a delete.
+ *   <li>Faults ({@link #inject(RequestFault)}): error statuses, {@code Retry-After}, slow answers,
+ *       and through {@link #faultyUrl()} transport faults (resets, truncated bodies, hangs); a
+ *       request log ({@link #requests()}) and a hook run before each request ({@link
+ *       #beforeRequest(Consumer)}), for races such as a pod recreated under the same name between a
+ *       list and a delete.
  * </ul>
  *
  * <h2>Known limits</h2>
@@ -92,6 +95,7 @@ public final class KubernetesApiFixture implements AutoCloseable {
   private final FaithfulDispatcher dispatcher;
   private final String url;
   private final ApiClient client;
+  private FaultyProxy proxy;
 
   private KubernetesApiFixture(MockWebServer server, FaithfulDispatcher dispatcher) {
     this.server = server;
@@ -121,6 +125,32 @@ public final class KubernetesApiFixture implements AutoCloseable {
   /** The base URL, such as {@code http://127.0.0.1:40123}. */
   public String url() {
     return url;
+  }
+
+  /**
+   * The URL of a loopback proxy in front of this server, started on first use: it behaves like
+   * {@link #url()} (one connection per request) and also injects the transport faults of {@link
+   * RequestFault} ({@link RequestFault#reset()}, {@link RequestFault#truncatedBody()}…). A request
+   * reset before it reaches the server is not in {@link #requests()}.
+   *
+   * @throws UncheckedIOException when the proxy cannot start
+   */
+  public synchronized String faultyUrl() {
+    if (proxy == null) {
+      try {
+        proxy = new FaultyProxy(server.getHostName(), server.getPort());
+      } catch (IOException e) {
+        throw new UncheckedIOException(new IOException("cannot start the fixture's proxy", e));
+      }
+    }
+    return "http://" + server.getHostName() + ":" + proxy.port();
+  }
+
+  /** A new client sending through {@link #faultyUrl()}, with this read timeout. */
+  public ApiClient newFaultyApiClient(Duration readTimeout) {
+    ApiClient api = newApiClient(readTimeout);
+    api.setBasePath(faultyUrl());
+    return api;
   }
 
   /** A client for this server (shared; 30 s read timeout). Callers must not close its pool. */
@@ -249,14 +279,28 @@ public final class KubernetesApiFixture implements AutoCloseable {
     return count("/api/v1/pods");
   }
 
-  /** Adds a fault; it fires for the next matching requests, as configured. */
+  /**
+   * Adds a fault; it fires for the next matching requests, as configured. Transport faults (every
+   * {@link RequestFault.Kind} but {@code STATUS}) fire only for requests through {@link
+   * #faultyUrl()}.
+   */
   public void inject(RequestFault fault) {
-    dispatcher.inject(fault);
+    if (fault.kind() == RequestFault.Kind.STATUS) {
+      dispatcher.inject(fault);
+    } else {
+      faultyUrl();
+      synchronized (this) {
+        proxy.inject(fault);
+      }
+    }
   }
 
   /** Removes every injected fault. */
-  public void clearFaults() {
+  public synchronized void clearFaults() {
     dispatcher.clearFaults();
+    if (proxy != null) {
+      proxy.clearFaults();
+    }
   }
 
   /**
@@ -327,9 +371,12 @@ public final class KubernetesApiFixture implements AutoCloseable {
             : exec -> dev.opskit.cluster.testing.internal.ExecChannel.respond(handler, exec));
   }
 
-  /** Stops the server. */
+  /** Stops the server (and the proxy, if started). */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (proxy != null) {
+      proxy.close();
+    }
     server.shutdown();
   }
 

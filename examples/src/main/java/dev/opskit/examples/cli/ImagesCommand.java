@@ -1,6 +1,7 @@
 package dev.opskit.examples.cli;
 
 import com.google.gson.stream.JsonWriter;
+import dev.opskit.cluster.ClusterRequestException;
 import dev.opskit.cluster.ContainerImage;
 import dev.opskit.cluster.ImageFinding;
 import dev.opskit.cluster.ImageInventory;
@@ -8,6 +9,7 @@ import dev.opskit.cluster.ImagePolicy;
 import dev.opskit.cluster.ImageReference;
 import dev.opskit.cluster.ImageReportFormat;
 import dev.opskit.cluster.ImageViews;
+import dev.opskit.cluster.RequestPolicy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -78,11 +80,13 @@ final class ImagesCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--unique and --findings are two different views; choose one");
     }
+    RequestPolicy requests = cluster.requestPolicy();
     ClusterOptions.Cluster connected = cluster.connect();
     ImageInventory inventory =
         ImageInventory.builder()
             .apiClient(connected.client)
             .namespaces(scope.resolve(connected.namespace))
+            .requestPolicy(requests)
             .build();
     PrintWriter out = spec.commandLine().getOut();
     ImageViews views = ImageViews.create(ImagePolicy.defaults());
@@ -100,6 +104,16 @@ final class ImagesCommand implements Callable<Integer> {
             }
             progress.update("containers listed", views.containers(), 0);
           });
+    } catch (ClusterRequestException | IOException e) {
+      out.flush();
+      spec.commandLine()
+          .getErr()
+          .println(
+              "opskit: images: listing pods failed after "
+                  + views.containers()
+                  + " containers: "
+                  + e.getMessage());
+      return OpskitCli.FAILED;
     }
     if (rows != null) {
       rows.finish();

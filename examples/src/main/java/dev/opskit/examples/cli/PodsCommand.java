@@ -128,7 +128,8 @@ final class PodsCommand {
     public Integer call() throws Exception {
       ClusterOutput.Format format =
           ClusterOutput.format(output, ClusterOutput.Format.TABLE, ClusterOutput.Format.JSON);
-      ReapPolicy.Builder policy = ReapPolicy.builder().dryRun(dryRun);
+      ReapPolicy.Builder policy =
+          ReapPolicy.builder().dryRun(dryRun).requests(cluster.requestPolicy());
       for (String reason : reasons) {
         if (reason.isBlank()) {
           throw new IllegalArgumentException("--reason must not be empty");
@@ -177,6 +178,15 @@ final class PodsCommand {
         table(out, report);
       }
       out.flush();
+      if (!report.complete()) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "opskit: pods reap stopped before the end: "
+                    + report.incompleteReason().orElseThrow()
+                    + "; the report lists only what was done");
+        return OpskitCli.FAILED;
+      }
       return report.failed().isEmpty() ? 0 : OpskitCli.FAILED;
     }
 
@@ -206,6 +216,8 @@ final class PodsCommand {
       json.put("deleted", deleted);
       json.put("kept", kept);
       json.put("failed", failed);
+      json.put("complete", report.complete());
+      report.incompleteReason().ifPresent(why -> json.put("incompleteReason", why));
       return json;
     }
 

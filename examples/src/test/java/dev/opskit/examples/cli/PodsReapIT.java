@@ -43,6 +43,11 @@ class PodsReapIT {
    */
   static Path kubeconfig(KubernetesApiFixture fixture, Path dir, String namespace)
       throws IOException {
+    return kubeconfig(fixture.url(), dir, namespace);
+  }
+
+  /** Writes a kubeconfig whose current context points at {@code server} with {@code namespace}. */
+  static Path kubeconfig(String server, Path dir, String namespace) throws IOException {
     Path file = dir.resolve("kubeconfig");
     Files.writeString(
         file,
@@ -53,7 +58,7 @@ class PodsReapIT {
             "clusters:",
             "- name: fixture",
             "  cluster:",
-            "    server: " + fixture.url(),
+            "    server: " + server,
             "contexts:",
             "- name: fixture",
             "  context:",
@@ -100,7 +105,8 @@ class PodsReapIT {
 
     assertThat(run.exitCode).as(run.toString()).isZero();
     JsonObject report = json(run);
-    assertThat(report.keySet()).containsExactly("dryRun", "deleted", "kept", "failed");
+    assertThat(report.keySet()).containsExactly("dryRun", "deleted", "kept", "failed", "complete");
+    assertThat(report.get("complete").getAsBoolean()).isTrue();
     assertThat(report.get("dryRun").getAsBoolean()).isTrue();
     assertThat(keys(report.getAsJsonArray("deleted")))
         .containsExactlyInAnyOrderElementsOf(SeedCluster.FAILED_NOT_JOB);

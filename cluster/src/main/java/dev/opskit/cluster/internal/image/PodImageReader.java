@@ -5,11 +5,13 @@ import com.google.gson.stream.JsonToken;
 import dev.opskit.cluster.ClusterRequestException;
 import dev.opskit.cluster.ContainerImage;
 import dev.opskit.cluster.ContainerKind;
+import dev.opskit.cluster.internal.reaper.Retrier;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,61 +23,76 @@ import okhttp3.Response;
 import okhttp3.ResponseBody;
 
 /**
- * Lists pods page by page and streams each pod's containers out of the JSON as it arrives, reading
- * only the fields the inventory needs and skipping everything else, so fields a newer API server
- * adds never break it and no page of full pod objects is held in memory.
+ * Lists pods page by page and streams each pod's containers out of the JSON, reading only the
+ * fields the inventory needs and skipping everything else, so fields a newer API server adds never
+ * break it and no page of full pod objects is built. A page is read completely before any of its
+ * containers is handed on, so a page cut off in transport can be fetched again without repeating
+ * rows.
  */
 public final class PodImageReader {
-  private final ApiClient client;
+  /** One page: its containers in list order and the {@code continue} token of the next page. */
+  public record Page(List<ContainerImage> containers, Optional<String> next) {}
 
-  public PodImageReader(ApiClient client) {
+  private final ApiClient client;
+  private final Retrier retrier;
+
+  /** A reader sending through {@code retrier} (timeouts, retries, budget). */
+  public PodImageReader(ApiClient client, Retrier retrier) {
     this.client = client;
+    this.retrier = retrier;
   }
 
   /**
-   * Reads one page and returns its {@code continue} token (empty on the last page).
+   * Reads one page, retrying as the retrier allows.
    *
    * @param namespace the namespace, or null for all namespaces
+   * @throws ClusterRequestException for an error status after retries
+   * @throws IOException for a transport error after retries, or a spent retry budget
    */
-  public Optional<String> readPage(
-      String namespace,
-      String labelSelector,
-      int limit,
-      String continueToken,
-      Consumer<? super ContainerImage> sink)
-      throws IOException {
-    Call call;
+  public Page readPage(String namespace, String labelSelector, int limit, String continueToken)
+      throws IOException, InterruptedException {
+    CoreV1Api api = new CoreV1Api(client);
+    String request =
+        "GET "
+            + (namespace == null ? "/api/v1/pods" : "/api/v1/namespaces/" + namespace + "/pods")
+            + (continueToken == null ? "" : "?continue=…");
     try {
-      CoreV1Api api = new CoreV1Api(client);
-      if (namespace == null) {
-        call =
-            api.listPodForAllNamespaces()
-                .limit(limit)
-                ._continue(continueToken)
-                .labelSelector(labelSelector)
-                .buildCall(null);
-      } else {
-        call =
-            api.listNamespacedPod(namespace)
-                .limit(limit)
-                ._continue(continueToken)
-                .labelSelector(labelSelector)
-                .buildCall(null);
-      }
+      return retrier.run(
+          request,
+          () -> {
+            Call call =
+                namespace == null
+                    ? api.listPodForAllNamespaces()
+                        .limit(limit)
+                        ._continue(continueToken)
+                        .labelSelector(labelSelector)
+                        .buildCall(null)
+                    : api.listNamespacedPod(namespace)
+                        .limit(limit)
+                        ._continue(continueToken)
+                        .labelSelector(labelSelector)
+                        .buildCall(null);
+            try (Response response = retrier.newCall(call).execute()) {
+              ResponseBody body = response.body();
+              String text = body == null ? "" : body.string();
+              if (!response.isSuccessful()) {
+                throw new ApiException(
+                    response.message(), response.code(), response.headers().toMultimap(), text);
+              }
+              List<ContainerImage> containers = new ArrayList<>();
+              Optional<String> next;
+              try {
+                next = readList(new StringReader(text), containers::add);
+              } catch (IOException | IllegalStateException e) {
+                throw new IOException("the answer is not a valid PodList document", e);
+              }
+              return new Page(containers, next);
+            }
+          },
+          (attempt, status) -> {});
     } catch (ApiException e) {
-      throw new IllegalStateException("cannot build the pod list request: " + e.getMessage(), e);
-    }
-    String request = "GET " + call.request().url().encodedPath();
-    try (Response response = call.execute()) {
-      ResponseBody body = response.body();
-      if (!response.isSuccessful()) {
-        throw new ClusterRequestException(
-            request, response.code(), body == null ? "" : body.string());
-      }
-      if (body == null) {
-        throw new IOException(request + " answered with no body");
-      }
-      return readList(body.charStream(), sink);
+      throw new ClusterRequestException(
+          request, e.getCode(), e.getResponseBody() == null ? "" : e.getResponseBody());
     }
   }
 

@@ -53,7 +53,7 @@ public final class TolerantJson {
    *
    * @throws IllegalArgumentException when the text is not JSON of that shape
    */
-  public static <T> T parse(String json, Class<T> type) {
+  public static <T> T parse(String json, Type type) {
     return parse(new StringReader(json), type);
   }
 
@@ -67,8 +67,13 @@ public final class TolerantJson {
       T value = GSON.fromJson(json, type);
       return value;
     } catch (JsonParseException e) {
-      throw new IllegalArgumentException("cannot read Kubernetes JSON as " + type, e);
+      throw new IllegalArgumentException(
+          "the answer is not a valid " + simpleName(type) + " document", e);
     }
+  }
+
+  private static String simpleName(Type type) {
+    return type instanceof Class<?> c ? c.getSimpleName() : type.getTypeName();
   }
 
   /** Serializes a model with the client's own settings (serialization never validates). */
@@ -78,7 +83,8 @@ public final class TolerantJson {
 
   /**
    * Runs a call built by a typed API ({@code ….buildCall(null)}) and reads its body as {@code
-   * type}, ignoring unknown fields.
+   * type}, ignoring unknown fields. The whole body is read before parsing, so an answer cut off in
+   * transport is an {@link IOException}, never a parse error.
    *
    * @throws ApiException for a non-2xx answer, with its code, headers and body, like the typed API
    * @throws IOException when the request failed in transport (including timeouts)
@@ -94,8 +100,12 @@ public final class TolerantJson {
       if (body == null) {
         throw new ApiException("empty response body", response.code(), headers, "");
       }
+      String text = body.string();
+      if (type == null) {
+        return null;
+      }
       try {
-        return parse(body.charStream(), type);
+        return parse(text, type);
       } catch (IllegalArgumentException e) {
         throw new ApiException(e.getMessage(), e, response.code(), headers);
       }

@@ -160,7 +160,9 @@ public final class FaithfulDispatcher extends Dispatcher {
     }
     beforeRequest.accept(call);
     for (FaultState state : faults) {
-      if (state.fault.matches(call.method(), path) && state.remaining.getAndDecrement() > 0) {
+      if (state.fault.kind() == RequestFault.Kind.STATUS
+          && state.fault.matches(call.method(), path, call.query())
+          && state.remaining.getAndDecrement() > 0) {
         return faultResponse(state.fault, path);
       }
     }
@@ -838,7 +840,8 @@ public final class FaithfulDispatcher extends Dispatcher {
     return object.get(key).getAsString();
   }
 
-  private static Map<String, List<String>> parseQuery(String query) {
+  /** Decodes a query string into its parameters, in request order. */
+  public static Map<String, List<String>> parseQuery(String query) {
     Map<String, List<String>> params = new LinkedHashMap<>();
     for (String pair : query.split("&")) {
       if (pair.isEmpty()) {
