@@ -1,0 +1,25 @@
+package dev.opskit.core;
+
+import java.util.List;
+
+/**
+ * Progress of a {@link Rollout}, for progress bars and logs. Every method has a no-op default.
+ * Methods about hosts are called from worker threads, possibly at the same time: implementations
+ * must be thread-safe and quick.
+ */
+public interface RolloutListener {
+  /** A listener that ignores everything. */
+  RolloutListener NONE = new RolloutListener() {};
+
+  /** A batch starts; {@code number} counts from 1, canary hosts are batches of their own. */
+  default void batchStarted(int number, List<String> hosts) {}
+
+  /** A host finished its task (or was skipped). */
+  default void hostFinished(HostResult result) {}
+
+  /** A batch ended; {@code failure} is empty when it passed, else why it failed. */
+  default void batchFinished(int number, java.util.Optional<String> failure) {}
+
+  /** A host of a failed batch was rolled back (its result says whether that worked). */
+  default void hostRolledBack(HostResult result) {}
+}
