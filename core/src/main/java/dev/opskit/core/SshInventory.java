@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  * #close()}. Safe for concurrent use after construction.
  */
 public final class SshInventory implements AutoCloseable {
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._:@\\[\\]-]*");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_\\[][A-Za-z0-9._:@\\[\\]-]*");
   private static final int DEFAULT_CONNECT_PARALLELISM = 32;
 
   private final Map<String, SshTarget> targets;
