@@ -327,6 +327,80 @@ class FleetSshIT {
 
   @Test
   @Order(3)
+  void aBrokenStepOnOneHostStopsTheRolloutAndRollsBackItsBatch() throws Exception {
+    for (Node node : nodes) {
+      setIn(node, Integer.toString(2500 + node.index));
+    }
+    SomaxconnTask good = new SomaxconnTask("12000");
+    SomaxconnTask broken = new SomaxconnTask("not-a-number");
+    try (SshInventory fleet = inventory()) {
+      RolloutReport report =
+          Rollout.builder()
+              .hosts(fleet.hosts())
+              .task(host -> host.name().equals("node-07") ? broken.run(host) : good.run(host))
+              .policy(RolloutPolicy.builder().batch(HostCount.of(5)).maxParallel(5).build())
+              .build()
+              .run();
+      assertThat(report.host("node-07").get().status()).isEqualTo(HostStatus.FAILED);
+      assertThat(report.host("node-07").get().summary()).contains("sysctl");
+      assertThat(report.stopReason())
+          .hasValue("batch 2: failure budget exceeded: 1 hosts failed, at most 0 allowed");
+      for (Node node : nodes) {
+        assertThat(valueIn(node))
+            .as(node.name())
+            .isEqualTo(node.index < 5 ? "12000" : Integer.toString(2500 + node.index));
+      }
+    }
+  }
+
+  @Test
+  @Order(4)
+  void anInterruptLeavesEveryHostEitherDoneOrAtItsPriorValue() throws Exception {
+    for (Node node : nodes) {
+      setIn(node, Integer.toString(4000 + node.index));
+    }
+    java.util.concurrent.CountDownLatch secondBatch = new java.util.concurrent.CountDownLatch(1);
+    SomaxconnTask task = new SomaxconnTask("24000");
+    try (SshInventory fleet = inventory()) {
+      Rollout rollout =
+          Rollout.builder()
+              .hosts(fleet.hosts())
+              .task(
+                  host -> {
+                    if (host.name().equals("node-04")) {
+                      secondBatch.countDown();
+                      host.executor().execute("sleep", "1").requireSuccess();
+                    }
+                    return task.run(host);
+                  })
+              .policy(RolloutPolicy.builder().batch(HostCount.of(4)).maxParallel(2).build())
+              .build();
+      java.util.concurrent.atomic.AtomicReference<RolloutReport> result =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread runner = new Thread(() -> result.set(rollout.run()));
+      runner.start();
+      assertThat(secondBatch.await(60, TimeUnit.SECONDS)).isTrue();
+      runner.interrupt();
+      runner.join(120_000);
+      RolloutReport report = result.get();
+      assertThat(report.interrupted()).isTrue();
+      assertThat(report.stopReason()).hasValue("batch 2: interrupted");
+      for (Node node : nodes) {
+        HostStatus status = report.host(node.name()).get().status();
+        String value = valueIn(node);
+        if (node.index < 4) {
+          assertThat(status).as(node.name()).isEqualTo(HostStatus.CHANGED);
+          assertThat(value).as(node.name()).isEqualTo("24000");
+        } else {
+          assertThat(status).as(node.name()).isIn(HostStatus.ROLLED_BACK, HostStatus.SKIPPED);
+          assertThat(value).as(node.name()).isEqualTo(Integer.toString(4000 + node.index));
+        }
+      }
+    }
+  }
+
+  @Test
+  @Order(5)
   void aHostWithItsSshdStoppedIsUnreachableAndCountsAgainstTheBudget() throws Exception {
     for (Node node : nodes) {
       setIn(node, Integer.toString(3000 + node.index));
