@@ -1,5 +1,7 @@
 package dev.opskit.core;
 
+import java.util.List;
+
 /**
  * Decides after each batch of a {@link Rollout} whether the fleet is still healthy (for example
  * that each host of the batch still answers, or that a service's error rate did not rise). Runs
@@ -16,5 +18,5 @@ public interface HealthCheck {
    * @return true when healthy
    * @throws Exception a failure, which counts as unhealthy
    */
-  boolean isHealthy(java.util.List<FleetHost> batch) throws Exception;
+  boolean isHealthy(List<FleetHost> batch) throws Exception;
 }

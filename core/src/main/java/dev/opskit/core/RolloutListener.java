@@ -1,6 +1,7 @@
 package dev.opskit.core;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Progress of a {@link Rollout}, for progress bars and logs. Every method has a no-op default.
@@ -14,11 +15,11 @@ public interface RolloutListener {
   /** A batch starts; {@code number} counts from 1, canary hosts are batches of their own. */
   default void batchStarted(int number, List<String> hosts) {}
 
-  /** A host finished its task (or was skipped). */
+  /** A host finished its task, or was skipped; called once per host, in no particular order. */
   default void hostFinished(HostResult result) {}
 
   /** A batch ended; {@code failure} is empty when it passed, else why it failed. */
-  default void batchFinished(int number, java.util.Optional<String> failure) {}
+  default void batchFinished(int number, Optional<String> failure) {}
 
   /** A host of a failed batch was rolled back (its result says whether that worked). */
   default void hostRolledBack(HostResult result) {}

@@ -40,6 +40,12 @@ class RolloutTest {
     final List<List<String>> batches = Collections.synchronizedList(new ArrayList<>());
     final List<String> rolledBack = Collections.synchronizedList(new ArrayList<>());
     final List<Optional<String>> batchFailures = Collections.synchronizedList(new ArrayList<>());
+    final AtomicInteger finished = new AtomicInteger();
+
+    @Override
+    public void hostFinished(HostResult result) {
+      finished.incrementAndGet();
+    }
 
     @Override
     public void batchStarted(int number, List<String> hosts) {
@@ -181,6 +187,10 @@ class RolloutTest {
     assertThat(report.stopReason())
         .hasValue("batch 2: failure budget exceeded: 2 hosts failed, at most 1 allowed");
     assertThat(recorder.batches).hasSize(2);
+    assertThat(recorder.finished.get()).isEqualTo(20);
+    assertThat(recorder.rolledBack).containsExactly("h05");
+    assertThat(recorder.batchFailures)
+        .containsExactly(Optional.empty(), Optional.of(report.stopReason().get().substring(9)));
     assertThat(report.isSuccess()).isFalse();
   }
 

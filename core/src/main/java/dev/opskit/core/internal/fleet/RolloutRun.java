@@ -136,8 +136,7 @@ public final class RolloutRun {
     }
     for (int i = 0; i < results.length; i++) {
       if (results[i] == null) {
-        results[i] =
-            HostResult.of(hosts.get(i).name(), HostStatus.SKIPPED, "not run", Duration.ZERO);
+        finish(i, HostResult.of(hosts.get(i).name(), HostStatus.SKIPPED, "not run", Duration.ZERO));
       }
     }
     if (interrupted) {
