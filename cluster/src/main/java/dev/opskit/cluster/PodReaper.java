@@ -2,17 +2,16 @@ package dev.opskit.cluster;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.opskit.cluster.internal.json.TolerantJson;
 import dev.opskit.cluster.internal.reaper.LabelSelector;
+import dev.opskit.cluster.internal.reaper.PodDelete;
 import dev.opskit.cluster.internal.reaper.PodFacts;
+import dev.opskit.cluster.internal.reaper.PodListJson;
 import dev.opskit.cluster.internal.reaper.Retrier;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.V1DeleteOptions;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodList;
-import io.kubernetes.client.openapi.models.V1Preconditions;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -142,6 +141,7 @@ public final class PodReaper {
   private final class Run {
     final ReapPolicy policy;
     final CoreV1Api api = new CoreV1Api(client);
+    final PodDelete deletes = new PodDelete(client);
     final Retrier retrier;
     final Optional<LabelSelector> labels;
     final List<ReapedPod> results = Collections.synchronizedList(new ArrayList<>());
@@ -213,7 +213,7 @@ public final class PodReaper {
                           .limit(policy.pageSize())
                           ._continue(token)
                           .buildCall(null);
-              return TolerantJson.execute(call, V1PodList.class);
+              return PodListJson.execute(call);
             },
             (attempt, status) -> listener.retrying(request, attempt, status));
       } catch (ApiException e) {
@@ -321,14 +321,10 @@ public final class PodReaper {
       String request = "DELETE /api/v1/namespaces/" + entry.namespace() + "/pods/" + entry.name();
       try {
         retrier.run(
-            () ->
-                TolerantJson.execute(
-                    api.deleteNamespacedPod(entry.name(), entry.namespace())
-                        .body(
-                            new V1DeleteOptions()
-                                .preconditions(new V1Preconditions().uid(entry.uid())))
-                        .buildCall(null),
-                    JsonObject.class),
+            () -> {
+              deletes.send(entry.namespace(), entry.name(), entry.uid());
+              return null;
+            },
             (attempt, status) -> listener.retrying(request, attempt, status));
         done(entry.withOutcome(ReapOutcome.DELETED, ""));
       } catch (ApiException e) {

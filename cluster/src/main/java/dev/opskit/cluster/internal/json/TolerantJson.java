@@ -84,6 +84,14 @@ public final class TolerantJson {
    * @throws IOException when the request failed in transport (including timeouts)
    */
   public static <T> T execute(Call call, Type type) throws ApiException, IOException {
+    return execute(call, type, GSON);
+  }
+
+  /**
+   * Like {@link #execute(Call, Type)}, reading the body with {@code gson} (one derived from {@link
+   * #gson()}, for example one that skips fields its caller never reads).
+   */
+  public static <T> T execute(Call call, Type type, Gson gson) throws ApiException, IOException {
     try (Response response = call.execute()) {
       ResponseBody body = response.body();
       Map<String, List<String>> headers = response.headers().toMultimap();
@@ -95,9 +103,11 @@ public final class TolerantJson {
         throw new ApiException("empty response body", response.code(), headers, "");
       }
       try {
-        return parse(body.charStream(), type);
-      } catch (IllegalArgumentException e) {
-        throw new ApiException(e.getMessage(), e, response.code(), headers);
+        T value = gson.fromJson(body.charStream(), type);
+        return value;
+      } catch (JsonParseException e) {
+        throw new ApiException(
+            "cannot read Kubernetes JSON as " + type, e, response.code(), headers);
       }
     }
   }
