@@ -60,6 +60,13 @@ final class ImagesCommand implements Callable<Integer> {
   boolean findings;
 
   @Option(
+      names = "--chunk-size",
+      paramLabel = "N",
+      defaultValue = "500",
+      description = "Pods per list request, as kubectl's (default ${DEFAULT-VALUE}; 1..10000).")
+  int chunkSize;
+
+  @Option(
       names = {"-o", "--output"},
       paramLabel = "table|json|csv",
       defaultValue = "table",
@@ -83,6 +90,7 @@ final class ImagesCommand implements Callable<Integer> {
         ImageInventory.builder()
             .apiClient(connected.client)
             .namespaces(scope.resolve(connected.namespace))
+            .pageSize(ClusterOutput.chunkSize(chunkSize))
             .build();
     PrintWriter out = spec.commandLine().getOut();
     ImageViews views = ImageViews.create(ImagePolicy.defaults());

@@ -118,6 +118,13 @@ final class PodsCommand {
     boolean dryRun;
 
     @Option(
+        names = "--chunk-size",
+        paramLabel = "N",
+        defaultValue = "500",
+        description = "Pods per list request, as kubectl's (default ${DEFAULT-VALUE}; 1..10000).")
+    int chunkSize;
+
+    @Option(
         names = {"-o", "--output"},
         paramLabel = "table|json",
         defaultValue = "table",
@@ -128,7 +135,8 @@ final class PodsCommand {
     public Integer call() throws Exception {
       ClusterOutput.Format format =
           ClusterOutput.format(output, ClusterOutput.Format.TABLE, ClusterOutput.Format.JSON);
-      ReapPolicy.Builder policy = ReapPolicy.builder().dryRun(dryRun);
+      ReapPolicy.Builder policy =
+          ReapPolicy.builder().dryRun(dryRun).pageSize(ClusterOutput.chunkSize(chunkSize));
       for (String reason : reasons) {
         if (reason.isBlank()) {
           throw new IllegalArgumentException("--reason must not be empty");
