@@ -167,8 +167,8 @@ public final class CliBenchmark {
                   throw new IllegalStateException("dry run chose " + would + " pods");
                 }
               });
-      System.out.printf(Locale.ROOT, "  ImageInventory.forEach      %8.0f ms%n", inventory);
-      System.out.printf(Locale.ROOT, "  PodReaper dry run           %8.0f ms%n", dryRun);
+      System.out.printf(Locale.ROOT, "  ImageInventory.forEach      %8.0f ms%n", inventory * 1000);
+      System.out.printf(Locale.ROOT, "  PodReaper dry run           %8.0f ms%n", dryRun * 1000);
       if (k != null) {
         Row kubectlDry =
             row(
