@@ -2,17 +2,16 @@ package dev.opskit.cluster;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.opskit.cluster.internal.json.TolerantJson;
 import dev.opskit.cluster.internal.reaper.LabelSelector;
+import dev.opskit.cluster.internal.reaper.PodDelete;
 import dev.opskit.cluster.internal.reaper.PodFacts;
+import dev.opskit.cluster.internal.reaper.PodListJson;
 import dev.opskit.cluster.internal.reaper.Retrier;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.V1DeleteOptions;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodList;
-import io.kubernetes.client.openapi.models.V1Preconditions;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -159,6 +158,7 @@ public final class PodReaper {
 
     final ReapPolicy policy;
     final CoreV1Api api = new CoreV1Api(client);
+    final PodDelete deletes;
     final Retrier retrier;
     final Optional<LabelSelector> labels;
     final List<ReapedPod> results = Collections.synchronizedList(new ArrayList<>());
@@ -173,6 +173,7 @@ public final class PodReaper {
     Run(ReapPolicy policy) {
       this.policy = policy;
       this.retrier = new Retrier(policy.requests(), client);
+      this.deletes = new PodDelete(client, retrier::newCall);
       this.labels = policy.labelSelector().map(LabelSelector::parse);
     }
 
@@ -248,7 +249,7 @@ public final class PodReaper {
                           .limit(policy.pageSize())
                           ._continue(token)
                           .buildCall(null);
-              return TolerantJson.execute(retrier.newCall(call), V1PodList.class);
+              return PodListJson.execute(retrier.newCall(call));
             },
             (attempt, status) -> listener.retrying(request, attempt, status));
       } catch (ApiException e) {
@@ -368,14 +369,7 @@ public final class PodReaper {
                 request,
                 () -> {
                   try {
-                    TolerantJson.execute(
-                        retrier.newCall(
-                            api.deleteNamespacedPod(entry.name(), entry.namespace())
-                                .body(
-                                    new V1DeleteOptions()
-                                        .preconditions(new V1Preconditions().uid(entry.uid())))
-                                .buildCall(null)),
-                        null);
+                    deletes.send(entry.namespace(), entry.name(), entry.uid());
                     return "";
                   } catch (IOException e) {
                     if (e instanceof Retrier.BudgetSpentException) {

@@ -12,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +35,7 @@ import java.util.stream.Stream;
  * ssh-keygen}. Run with:
  *
  * <pre>
- * java -cp examples/target/opskit.jar dev.opskit.examples.bench.SshBenchmark [commands]
+ * java -cp examples/target/opskit.jar dev.opskit.examples.bench.SshBenchmark [commands] [rounds]
  * </pre>
  */
 public final class SshBenchmark {
@@ -44,9 +44,14 @@ public final class SshBenchmark {
 
   private SshBenchmark() {}
 
-  /** Runs the benchmark; the optional argument is the number of commands (default 200). */
+  /**
+   * Runs the benchmark; optional arguments: commands per way (default 200) and the rounds they are
+   * split into (default 10). Each round runs every way in turn, in alternating order, so the ways
+   * share the machine's load; the ratios are taken round by round.
+   */
   public static void main(String[] args) throws Exception {
     int commands = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     if (!"root".equals(System.getProperty("user.name")) || !Files.isExecutable(SSHD)) {
       System.err.println("SshBenchmark needs root and " + SSHD + "; skipping");
       System.exit(2);
@@ -131,37 +136,53 @@ public final class SshBenchmark {
 
       System.out.printf(
           Locale.ROOT,
-          "%d sequential `true` commands against a local OpenSSH sshd (%d warm-up each)%n",
+          "%d sequential `true` commands per way against a local OpenSSH sshd, in %d rounds that"
+              + " alternate the ways (%d warm-up each)%n",
           commands,
+          rounds,
           WARM_UP);
-      double executor;
       try (SshExecutor ssh =
           SshExecutor.builder(SshTarget.of("root", "127.0.0.1", port))
               .identityFile(clientKey)
               .knownHosts(knownHosts)
               .build()) {
-        executor =
-            measure(
+        Way executor =
+            new Way(
                 "SshExecutor (one reused connection)",
-                commands,
                 () -> ssh.execute(Command.of("true")).requireSuccess());
+        Way perCommand =
+            new Way("ssh per command (new connection)", () -> spawn(concat(plain, target, "true")));
+        Way controlMaster =
+            new Way(
+                "ssh with ControlMaster/ControlPersist",
+                () -> spawn(concat(multiplexed, target, "true")));
+        List<Way> ways = List.of(executor, perCommand, controlMaster);
+        for (Way way : ways) {
+          for (int i = 0; i < WARM_UP; i++) {
+            way.task.run();
+          }
+        }
+        int perRound = Math.max(1, commands / rounds);
+        for (int round = 0; round < rounds; round++) {
+          List<Way> order = new ArrayList<>(ways);
+          if (round % 2 == 1) {
+            Collections.reverse(order);
+          }
+          for (Way way : order) {
+            way.measureRound(perRound);
+          }
+        }
+        for (Way way : ways) {
+          way.print();
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "SshExecutor is %s faster than ssh per command (goal >= 5x)"
+                + " and %s faster than ControlMaster (goal >= 1x); ratios of the same round,"
+                + " median (range)%n",
+            ratios(perCommand, executor),
+            ratios(controlMaster, executor));
       }
-      double perCommand =
-          measure(
-              "ssh per command (new connection)",
-              commands,
-              () -> spawn(concat(plain, target, "true")));
-      double controlMaster =
-          measure(
-              "ssh with ControlMaster/ControlPersist",
-              commands,
-              () -> spawn(concat(multiplexed, target, "true")));
-      System.out.printf(
-          Locale.ROOT,
-          "SshExecutor is %.1fx faster than ssh per command (goal >= 5x)"
-              + " and %.2fx the speed of ControlMaster (goal >= 1x)%n",
-          perCommand / executor,
-          controlMaster / executor);
     } finally {
       if (sshBase != null && Files.exists(controlSocket)) {
         try {
@@ -182,29 +203,62 @@ public final class SshBenchmark {
     void run() throws Exception;
   }
 
-  private static double measure(String name, int commands, Task task) throws Exception {
-    for (int i = 0; i < WARM_UP; i++) {
-      task.run();
+  /** One way of running a command, and its mean per command in each round. */
+  private static final class Way {
+    final String name;
+    final Task task;
+    final List<Double> roundMeans = new ArrayList<>();
+    final List<Long> nanos = new ArrayList<>();
+
+    Way(String name, Task task) {
+      this.name = name;
+      this.task = task;
     }
-    long[] nanos = new long[commands];
-    long start = System.nanoTime();
-    for (int i = 0; i < commands; i++) {
-      long t0 = System.nanoTime();
-      task.run();
-      nanos[i] = System.nanoTime() - t0;
+
+    void measureRound(int commands) throws Exception {
+      long start = System.nanoTime();
+      for (int i = 0; i < commands; i++) {
+        long t0 = System.nanoTime();
+        task.run();
+        nanos.add(System.nanoTime() - t0);
+      }
+      roundMeans.add((System.nanoTime() - start) / 1e6 / commands);
     }
-    double total = (System.nanoTime() - start) / 1e6;
-    Arrays.sort(nanos);
-    double mean = total / commands;
-    System.out.printf(
+
+    void print() {
+      List<Long> sorted = new ArrayList<>(nanos);
+      Collections.sort(sorted);
+      System.out.printf(
+          Locale.ROOT,
+          "  %-40s %8.2f ms/command, median of round means (%.2f-%.2f); per command median %.2f,"
+              + " p95 %.2f%n",
+          name,
+          median(roundMeans),
+          Collections.min(roundMeans),
+          Collections.max(roundMeans),
+          sorted.get(sorted.size() / 2) / 1e6,
+          sorted.get((int) (sorted.size() * 0.95)) / 1e6);
+    }
+  }
+
+  private static String ratios(Way slower, Way faster) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < slower.roundMeans.size(); i++) {
+      ratios.add(slower.roundMeans.get(i) / faster.roundMeans.get(i));
+    }
+    return String.format(
         Locale.ROOT,
-        "  %-40s %8.2f ms/command (median %.2f, p95 %.2f; total %.0f ms)%n",
-        name,
-        mean,
-        nanos[commands / 2] / 1e6,
-        nanos[(int) (commands * 0.95)] / 1e6,
-        total);
-    return mean;
+        "%.2fx (%.2f-%.2fx)",
+        median(ratios),
+        Collections.min(ratios),
+        Collections.max(ratios));
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   private static void spawn(List<String> argv) throws IOException, InterruptedException {

@@ -43,6 +43,20 @@ final class ClusterOutput {
         "output format '" + value + "' is not one of " + String.join(", ", names));
   }
 
+  /**
+   * Checks {@code --chunk-size N}: pods per list request, 1..10000 (opskit always pages, so
+   * kubectl's 0 for one unpaged list is refused).
+   *
+   * @throws IllegalArgumentException naming the value and the range
+   */
+  static int chunkSize(int value) {
+    if (value < 1 || value > 10_000) {
+      throw new IllegalArgumentException(
+          "--chunk-size must be 1..10000 (pods per list request), was " + value);
+    }
+    return value;
+  }
+
   /** An aligned table: upper-case headers, columns two spaces apart, line breaks flattened. */
   static void table(PrintWriter out, List<String> columns, List<List<String>> rows) {
     int[] widths = new int[columns.size()];

@@ -62,6 +62,13 @@ final class ImagesCommand implements Callable<Integer> {
   boolean findings;
 
   @Option(
+      names = "--chunk-size",
+      paramLabel = "N",
+      defaultValue = "500",
+      description = "Pods per list request, as kubectl's (default ${DEFAULT-VALUE}; 1..10000).")
+  int chunkSize;
+
+  @Option(
       names = {"-o", "--output"},
       paramLabel = "table|json|csv",
       defaultValue = "table",
@@ -87,6 +94,7 @@ final class ImagesCommand implements Callable<Integer> {
             .apiClient(connected.client)
             .namespaces(scope.resolve(connected.namespace))
             .requestPolicy(requests)
+            .pageSize(ClusterOutput.chunkSize(chunkSize))
             .build();
     PrintWriter out = spec.commandLine().getOut();
     ImageViews views = ImageViews.create(ImagePolicy.defaults());

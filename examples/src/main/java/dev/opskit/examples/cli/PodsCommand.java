@@ -118,6 +118,13 @@ final class PodsCommand {
     boolean dryRun;
 
     @Option(
+        names = "--chunk-size",
+        paramLabel = "N",
+        defaultValue = "500",
+        description = "Pods per list request, as kubectl's (default ${DEFAULT-VALUE}; 1..10000).")
+    int chunkSize;
+
+    @Option(
         names = {"-o", "--output"},
         paramLabel = "table|json",
         defaultValue = "table",
@@ -129,7 +136,10 @@ final class PodsCommand {
       ClusterOutput.Format format =
           ClusterOutput.format(output, ClusterOutput.Format.TABLE, ClusterOutput.Format.JSON);
       ReapPolicy.Builder policy =
-          ReapPolicy.builder().dryRun(dryRun).requests(cluster.requestPolicy());
+          ReapPolicy.builder()
+              .dryRun(dryRun)
+              .requests(cluster.requestPolicy())
+              .pageSize(ClusterOutput.chunkSize(chunkSize));
       for (String reason : reasons) {
         if (reason.isBlank()) {
           throw new IllegalArgumentException("--reason must not be empty");

@@ -90,6 +90,14 @@ public final class TolerantJson {
    * @throws IOException when the request failed in transport (including timeouts)
    */
   public static <T> T execute(Call call, Type type) throws ApiException, IOException {
+    return execute(call, type, GSON);
+  }
+
+  /**
+   * Like {@link #execute(Call, Type)}, reading the body with {@code gson} (one derived from {@link
+   * #gson()}, for example one that skips fields its caller never reads).
+   */
+  public static <T> T execute(Call call, Type type, Gson gson) throws ApiException, IOException {
     try (Response response = call.execute()) {
       ResponseBody body = response.body();
       Map<String, List<String>> headers = response.headers().toMultimap();
@@ -105,9 +113,14 @@ public final class TolerantJson {
         return null;
       }
       try {
-        return parse(text, type);
-      } catch (IllegalArgumentException e) {
-        throw new ApiException(e.getMessage(), e, response.code(), headers);
+        T value = gson.fromJson(text, type);
+        return value;
+      } catch (JsonParseException e) {
+        throw new ApiException(
+            "the answer is not a valid " + simpleName(type) + " document",
+            e,
+            response.code(),
+            headers);
       }
     }
   }
