@@ -505,7 +505,7 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     try {
       fresh = connecting.verify().getSession();
     } catch (IOException e) {
-      throw new IOException("cannot connect to " + target + ": " + e.getMessage(), e);
+      throw new IOException("cannot connect to " + target + ": " + rootCause(e), e);
     }
     try {
       identities.forEach(fresh::addPublicKeyIdentity);
@@ -534,6 +534,16 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
               + e.getMessage(),
           e);
     }
+  }
+
+  /** The innermost cause's message, which says what happened ("Connection refused"). */
+  private static String rootCause(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage();
+    return message == null || message.isBlank() ? root.getClass().getSimpleName() : message;
   }
 
   private SshHostKeyException hostKeyException(HostKeyRefusal refusal, Exception cause) {
