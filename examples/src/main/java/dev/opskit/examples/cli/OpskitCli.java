@@ -6,7 +6,6 @@ import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,13 +57,14 @@ public final class OpskitCli {
    * unless it is a terminal.
    */
   public static void main(String[] args) {
-    InputStream in =
-        stdinIsTerminal() ? InputStream.nullInputStream() : new FileInputStream(FileDescriptor.in);
-    OutputStream out = new FileOutputStream(FileDescriptor.out);
-    OutputStream err = new FileOutputStream(FileDescriptor.err);
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    System.exit(run(args, in, out, err));
+    OpskitCli cli = new OpskitCli();
+    if (!stdinIsTerminal()) {
+      cli.stdin = new FileInputStream(FileDescriptor.in);
+    }
+    cli.stdout = new FileOutputStream(FileDescriptor.out);
+    cli.stderr = new FileOutputStream(FileDescriptor.err);
+    System.exit(
+        run(cli, args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
   /**
