@@ -12,8 +12,9 @@ import org.immutables.value.Value;
 
 /**
  * A command to run: an argv list (never a shell string), optional stdin bytes, extra environment
- * variables, a working directory and a timeout. Every executor runs the same value the same way, so
- * a command built once runs locally, over SSH, under sudo or inside a network namespace.
+ * variables, a working directory, a timeout and a cap on the output kept in memory. Every executor
+ * runs the same value the same way, so a command built once runs locally, over SSH, under sudo or
+ * inside a network namespace.
  *
  * <pre>{@code
  * Command save = Command.of("iptables-save", "-t", "filter");
@@ -32,6 +33,12 @@ import org.immutables.value.Value;
 @OpskitStyle
 public abstract class Command {
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+  /** The default of {@link #maxOutputBytes()}: 64 MiB per stream. */
+  public static final int DEFAULT_MAX_OUTPUT_BYTES = 64 << 20;
+
+  /** The largest {@link #maxOutputBytes()} a Java byte array can hold. */
+  public static final int LIMIT_MAX_OUTPUT_BYTES = Integer.MAX_VALUE - 8;
 
   Command() {}
 
@@ -67,6 +74,25 @@ public abstract class Command {
 
   /** How long the command may run before it (and its children) are killed; unbounded if empty. */
   public abstract Optional<Duration> timeout();
+
+  /**
+   * How many bytes of standard output, and separately of standard error, {@link
+   * CommandExecutor#execute(Command)} keeps in memory; {@value #DEFAULT_MAX_OUTPUT_BYTES} by
+   * default. Output beyond it is read and dropped (the command is not stopped) and the result says
+   * so ({@link ExecResult#stdoutTruncated()}, which also makes it not {@linkplain
+   * ExecResult#isSuccess() successful}). The streaming form {@link CommandExecutor#execute(Command,
+   * java.io.OutputStream, java.io.OutputStream)} passes everything on and keeps nothing, so this
+   * cap does not apply to it.
+   */
+  @Value.Default
+  public int maxOutputBytes() {
+    return DEFAULT_MAX_OUTPUT_BYTES;
+  }
+
+  /** This command keeping at most {@code maxOutputBytes} of each output stream in memory. */
+  public Command withMaxOutputBytes(int maxOutputBytes) {
+    return builder().from(this).maxOutputBytes(maxOutputBytes).build();
+  }
 
   /** This command with {@code stdin} as its standard input. */
   public Command withStdin(byte[] stdin) {
@@ -107,6 +133,9 @@ public abstract class Command {
     }
     workingDirectory().ifPresent(dir -> text.append(", dir=").append(dir));
     timeout().ifPresent(t -> text.append(", timeout=").append(t));
+    if (maxOutputBytes() != DEFAULT_MAX_OUTPUT_BYTES) {
+      text.append(", maxOutputBytes=").append(maxOutputBytes());
+    }
     return text.append('}').toString();
   }
 
@@ -148,6 +177,13 @@ public abstract class Command {
                 throw new IllegalArgumentException("timeout must be positive, was " + t);
               }
             });
+    if (maxOutputBytes() < 0 || maxOutputBytes() > LIMIT_MAX_OUTPUT_BYTES) {
+      throw new IllegalArgumentException(
+          "maxOutputBytes must be between 0 and "
+              + LIMIT_MAX_OUTPUT_BYTES
+              + ", was "
+              + maxOutputBytes());
+    }
   }
 
   private static void checkText(String what, String value) {

@@ -1,6 +1,8 @@
 package dev.opskit.core;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 
 /**
@@ -19,6 +21,13 @@ import java.util.List;
  * CommandExecutor node = SshExecutor.builder(SshTarget.parse("ops@10.0.0.5")).build().withSudo();
  * ExecResult rules = node.execute(Command.of("iptables-save")).requireSuccess();
  * }</pre>
+ *
+ * <p><b>Buffered or streamed.</b> {@link #execute(Command)} keeps the output in memory, at most
+ * {@link Command#maxOutputBytes()} per stream. For output of any size, {@link #execute(Command,
+ * OutputStream, OutputStream)} passes it to sinks as it arrives, and {@link #execute(Command,
+ * InputStream, OutputStream, OutputStream)} also streams standard input from a source. Every opskit
+ * executor streams for real, in bounded memory; for an implementation that only has {@link
+ * #execute(Command)} (a lambda, a fake), the default methods buffer instead.
  */
 @FunctionalInterface
 public interface CommandExecutor {
@@ -30,6 +39,69 @@ public interface CommandExecutor {
    * @throws InterruptedException when the calling thread was interrupted; the command is stopped
    */
   ExecResult execute(Command command) throws IOException, InterruptedException;
+
+  /**
+   * Runs the command, writing its standard output and error to {@code stdout} and {@code stderr} as
+   * they arrive instead of keeping them: the result's {@code stdout()} and {@code stderr()} are
+   * empty and {@link Command#maxOutputBytes()} does not apply. The command's own {@link
+   * Command#stdin()} bytes are its input.
+   *
+   * <pre>{@code
+   * try (OutputStream file = Files.newOutputStream(dump)) {
+   *   executor.execute(Command.of("iptables-save"), file, System.err).requireSuccess();
+   * }
+   * }</pre>
+   *
+   * <p>The two sinks are written from different threads (each by one at a time), flushed when the
+   * command ends, and never closed: the caller owns them. When writing to a sink fails, the command
+   * is stopped and an {@link IOException} thrown.
+   *
+   * @throws IOException when the command could not be started, its transport failed, or a sink
+   *     failed
+   * @throws InterruptedException when the calling thread was interrupted; the command is stopped
+   */
+  default ExecResult execute(Command command, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    return execute(command, InputStream.nullInputStream(), stdout, stderr);
+  }
+
+  /**
+   * Like {@link #execute(Command, OutputStream, OutputStream)}, with standard input streamed too:
+   * first the command's own {@link Command#stdin()} bytes, then everything read from {@code stdin}
+   * until its end, then end-of-file. When the command finishes before {@code stdin} ends, reading
+   * stops (a read that is blocked at that moment may keep a daemon thread until it returns). The
+   * caller owns {@code stdin} and closes it.
+   *
+   * <p>This default reads {@code stdin} to its end, runs {@link #execute(Command)} with it and then
+   * writes the output to the sinks; opskit's executors override it to stream.
+   *
+   * @throws IOException when the command could not be started, its transport failed, or a sink
+   *     failed
+   * @throws InterruptedException when the calling thread was interrupted; the command is stopped
+   */
+  default ExecResult execute(
+      Command command, InputStream stdin, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    byte[] more = stdin.readAllBytes();
+    Command buffered = command;
+    if (more.length > 0) {
+      byte[] all = new byte[command.stdin().length + more.length];
+      System.arraycopy(command.stdin(), 0, all, 0, command.stdin().length);
+      System.arraycopy(more, 0, all, command.stdin().length, more.length);
+      buffered = command.withStdin(all);
+    }
+    ExecResult result = execute(buffered);
+    stdout.write(result.stdout());
+    stdout.flush();
+    stderr.write(result.stderr());
+    stderr.flush();
+    return ExecResult.builder()
+        .from(result)
+        .command(command)
+        .stdout(new byte[0])
+        .stderr(new byte[0])
+        .build();
+  }
 
   /** This executor running every command through {@code sudo -n} (no password prompt). */
   default CommandExecutor withSudo() {

@@ -2,8 +2,8 @@ package dev.opskit.core;
 
 /**
  * Thrown by {@link ExecResult#requireSuccess()} when a command that had to succeed exited non-zero,
- * was killed, or timed out. Carries the whole {@link ExecResult}, command included, so callers
- * never need to parse the message.
+ * was killed, timed out, or produced more output than it may keep. Carries the whole {@link
+ * ExecResult}, command included, so callers never need to parse the message.
  */
 public final class CommandFailedException extends OpskitException {
   private static final long serialVersionUID = 1L;
@@ -37,6 +37,16 @@ public final class CommandFailedException extends OpskitException {
       message.append(" (no exit code");
       result.exitSignal().ifPresent(signal -> message.append(", signal ").append(signal));
       message.append(')');
+    }
+    if (result.stdoutTruncated() || result.stderrTruncated()) {
+      message
+          .append(" (output beyond ")
+          .append(result.command().maxOutputBytes())
+          .append(" bytes was dropped")
+          .append(result.stdoutTruncated() ? " from stdout" : "")
+          .append(result.stdoutTruncated() && result.stderrTruncated() ? " and" : "")
+          .append(result.stderrTruncated() ? " from stderr" : "")
+          .append(')');
     }
     String stderr = result.stderrUtf8().strip();
     if (!stderr.isEmpty()) {

@@ -63,6 +63,24 @@ public abstract class ExecResult {
     return new byte[0];
   }
 
+  /**
+   * True when the command wrote more to standard output than {@link Command#maxOutputBytes()}, so
+   * {@link #stdout()} holds only the first part.
+   */
+  @Value.Default
+  public boolean stdoutTruncated() {
+    return false;
+  }
+
+  /**
+   * True when standard error went beyond {@link Command#maxOutputBytes()}; see {@link
+   * #stdoutTruncated()}.
+   */
+  @Value.Default
+  public boolean stderrTruncated() {
+    return false;
+  }
+
   /** Wall-clock time from start to finish as seen by the executor. */
   public abstract Duration duration();
 
@@ -82,9 +100,17 @@ public abstract class ExecResult {
     return new String(stderr(), StandardCharsets.UTF_8);
   }
 
-  /** True when the command exited with status 0 and did not time out. */
+  /**
+   * True when the command exited with status 0, did not time out, and its output was kept whole
+   * (neither {@link #stdoutTruncated()} nor {@link #stderrTruncated()}): code that parses the
+   * output of a successful command never sees a cut-off one.
+   */
   public boolean isSuccess() {
-    return !timedOut() && exitCode().isPresent() && exitCode().getAsInt() == 0;
+    return !timedOut()
+        && !stdoutTruncated()
+        && !stderrTruncated()
+        && exitCode().isPresent()
+        && exitCode().getAsInt() == 0;
   }
 
   /**
@@ -106,6 +132,12 @@ public abstract class ExecResult {
     exitSignal().ifPresent(signal -> text.append(", signal=").append(signal));
     if (timedOut()) {
       text.append(", timedOut");
+    }
+    if (stdoutTruncated()) {
+      text.append(", stdoutTruncated");
+    }
+    if (stderrTruncated()) {
+      text.append(", stderrTruncated");
     }
     return text.append(", stdout=")
         .append(stdout().length)

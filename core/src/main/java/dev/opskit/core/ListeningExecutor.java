@@ -1,6 +1,8 @@
 package dev.opskit.core;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.Objects;
 
 /** Reports every command of a delegate executor to an {@link ExecutionListener}. */
@@ -19,6 +21,22 @@ final class ListeningExecutor implements CommandExecutor {
     ExecResult result;
     try {
       result = delegate.execute(command);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      listener.failed(command, e);
+      throw e;
+    }
+    listener.finished(result);
+    return result;
+  }
+
+  @Override
+  public ExecResult execute(
+      Command command, InputStream stdin, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    listener.started(command);
+    ExecResult result;
+    try {
+      result = delegate.execute(command, stdin, stdout, stderr);
     } catch (IOException | InterruptedException | RuntimeException e) {
       listener.failed(command, e);
       throw e;

@@ -1,12 +1,13 @@
 package dev.opskit.core;
 
-import java.io.ByteArrayOutputStream;
+import dev.opskit.core.internal.BoundedBuffer;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -17,12 +18,15 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
  * Runs commands on this machine with {@link ProcessBuilder}. Standard output and error are drained
  * concurrently (a command writing megabytes to both never deadlocks), stdin is written from a
  * separate thread, and a timeout or an interrupt kills the whole process tree, children included.
+ * The streaming forms pass output on in 16 KiB chunks as it arrives, so memory stays bounded
+ * whatever the command prints.
  *
  * <pre>{@code
  * CommandExecutor local = LocalExecutor.create();
@@ -47,19 +51,60 @@ public final class LocalExecutor implements CommandExecutor {
 
   @Override
   public ExecResult execute(Command command) throws IOException, InterruptedException {
+    BoundedBuffer out = new BoundedBuffer(command.maxOutputBytes());
+    BoundedBuffer err = new BoundedBuffer(command.maxOutputBytes());
+    ExecResult result = run(command, null, out, err);
+    return ExecResult.builder()
+        .from(result)
+        .stdout(out.toByteArray())
+        .stderr(err.toByteArray())
+        .stdoutTruncated(out.truncated())
+        .stderrTruncated(err.truncated())
+        .build();
+  }
+
+  /**
+   * Runs the command, streaming its output to the sinks from two I/O threads; see {@link
+   * CommandExecutor#execute(Command, OutputStream, OutputStream)}.
+   */
+  @Override
+  public ExecResult execute(Command command, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    return run(command, null, stdout, stderr);
+  }
+
+  /**
+   * Runs the command, streaming stdin from {@code stdin} (after the command's own bytes) and its
+   * output to the sinks; see {@link CommandExecutor#execute(Command, InputStream, OutputStream,
+   * OutputStream)}. Each chunk read from {@code stdin} is passed on at once.
+   */
+  @Override
+  public ExecResult execute(
+      Command command, InputStream stdin, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    return run(command, Objects.requireNonNull(stdin, "stdin"), stdout, stderr);
+  }
+
+  private ExecResult run(
+      Command command, InputStream source, OutputStream stdoutSink, OutputStream stderrSink)
+      throws IOException, InterruptedException {
+    Objects.requireNonNull(stdoutSink, "stdout");
+    Objects.requireNonNull(stderrSink, "stderr");
     ProcessBuilder builder = new ProcessBuilder(command.argv());
     command.workingDirectory().ifPresent(dir -> builder.directory(new File(dir)));
     builder.environment().putAll(command.env());
     long start = System.nanoTime();
     Process process = builder.start();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Future<?> stdout = IO.submit(() -> drain(process.getInputStream(), out));
-    Future<?> stderr = IO.submit(() -> drain(process.getErrorStream(), err));
+    AtomicReference<IOException> sinkFailure = new AtomicReference<>();
+    Future<?> stdout =
+        IO.submit(() -> drain(process, process.getInputStream(), stdoutSink, sinkFailure));
+    Future<?> stderr =
+        IO.submit(() -> drain(process, process.getErrorStream(), stderrSink, sinkFailure));
     Future<?> stdin =
-        command.stdin().length == 0
-            ? CompletableFuture.completedFuture(feed(process.getOutputStream(), command.stdin()))
-            : IO.submit(() -> feed(process.getOutputStream(), command.stdin()));
+        command.stdin().length == 0 && source == null
+            ? CompletableFuture.completedFuture(
+                feed(process.getOutputStream(), command.stdin(), null))
+            : IO.submit(() -> feed(process.getOutputStream(), command.stdin(), source));
     boolean timedOut = false;
     try {
       Optional<Duration> timeout = command.timeout();
@@ -76,17 +121,23 @@ public final class LocalExecutor implements CommandExecutor {
     if (timedOut) {
       killTree(process);
     }
-    awaitDrained(stdout, process.getInputStream(), timedOut);
-    awaitDrained(stderr, process.getErrorStream(), timedOut);
+    boolean killed = timedOut || sinkFailure.get() != null;
+    awaitDrained(stdout, process.getInputStream(), killed);
+    awaitDrained(stderr, process.getErrorStream(), killed);
     stdin.cancel(true);
+    if (sinkFailure.get() != null) {
+      throw new IOException(
+          "writing the output of "
+              + command.display()
+              + " failed, so it was stopped: "
+              + sinkFailure.get().getMessage(),
+          sinkFailure.get());
+    }
+    stdoutSink.flush();
+    stderrSink.flush();
     Duration duration = Duration.ofNanos(System.nanoTime() - start);
     ExecResult.Builder result =
-        ExecResult.builder()
-            .command(command)
-            .stdout(out.toByteArray())
-            .stderr(err.toByteArray())
-            .duration(duration)
-            .timedOut(timedOut);
+        ExecResult.builder().command(command).duration(duration).timedOut(timedOut);
     if (timedOut) {
       result.exitSignal("KILL");
     } else {
@@ -129,19 +180,51 @@ public final class LocalExecutor implements CommandExecutor {
     }
   }
 
-  private static Void drain(InputStream in, ByteArrayOutputStream sink) throws IOException {
+  /**
+   * Copies a process stream to a sink. When the sink fails, the failure is recorded and the process
+   * tree killed (nobody would read the rest), and the stream is read to its end and dropped.
+   */
+  private static Void drain(
+      Process process, InputStream in, OutputStream sink, AtomicReference<IOException> failure)
+      throws IOException {
     byte[] buffer = new byte[16384];
+    boolean writing = true;
     try (in) {
       for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-        sink.write(buffer, 0, n);
+        if (!writing) {
+          continue;
+        }
+        try {
+          sink.write(buffer, 0, n);
+        } catch (IOException | RuntimeException e) {
+          writing = false;
+          failure.compareAndSet(
+              null, e instanceof IOException ? (IOException) e : new IOException(e.toString(), e));
+          killTree(process);
+        }
       }
     }
     return null;
   }
 
-  private static Void feed(OutputStream out, byte[] stdin) {
+  /**
+   * Writes the command's stdin bytes, then (when there is a source) each chunk read from it, then
+   * closes the process's stdin.
+   */
+  private static Void feed(OutputStream out, byte[] stdin, InputStream source) {
     try (out) {
       out.write(stdin);
+      if (source != null) {
+        out.flush();
+        byte[] buffer = new byte[16384];
+        for (int n = source.read(buffer); n >= 0; n = source.read(buffer)) {
+          if (Thread.currentThread().isInterrupted()) {
+            break;
+          }
+          out.write(buffer, 0, n);
+          out.flush();
+        }
+      }
     } catch (IOException e) {
       // The command exited or closed its stdin without reading everything: that is its choice.
     }

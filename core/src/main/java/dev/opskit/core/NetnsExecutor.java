@@ -1,6 +1,8 @@
 package dev.opskit.core;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -48,9 +50,21 @@ public final class NetnsExecutor implements CommandExecutor {
 
   @Override
   public ExecResult execute(Command command) throws IOException, InterruptedException {
-    Command wrapped = command.withPrefix(List.of("ip", "netns", "exec", namespace));
-    ExecResult result = delegate.execute(wrapped);
+    ExecResult result = delegate.execute(wrap(command));
     return ExecResult.builder().from(result).command(command).build();
+  }
+
+  /** Runs the command inside the namespace with its input and output streamed by the delegate. */
+  @Override
+  public ExecResult execute(
+      Command command, InputStream stdin, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    ExecResult result = delegate.execute(wrap(command), stdin, stdout, stderr);
+    return ExecResult.builder().from(result).command(command).build();
+  }
+
+  private Command wrap(Command command) {
+    return command.withPrefix(List.of("ip", "netns", "exec", namespace));
   }
 
   @Override

@@ -1,11 +1,13 @@
 package dev.opskit.core;
 
+import dev.opskit.core.internal.BoundedBuffer;
 import dev.opskit.core.internal.ssh.HostKeyRefusal;
 import dev.opskit.core.internal.ssh.KeyFiles;
 import dev.opskit.core.internal.ssh.KnownHostsVerifier;
+import dev.opskit.core.internal.ssh.PidReportFilter;
 import dev.opskit.core.internal.ssh.RemoteCommandLine;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
@@ -24,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -188,21 +191,68 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
   @Override
   public ExecResult execute(Command command) throws IOException, InterruptedException {
     Objects.requireNonNull(command, "command");
+    BoundedBuffer out = new BoundedBuffer(command.maxOutputBytes());
+    BoundedBuffer err = new BoundedBuffer(command.maxOutputBytes());
+    ExecResult result = execute(command, null, out, err);
+    return ExecResult.builder()
+        .from(result)
+        .stdout(out.toByteArray())
+        .stderr(err.toByteArray())
+        .stdoutTruncated(out.truncated())
+        .stderrTruncated(err.truncated())
+        .build();
+  }
+
+  /**
+   * Runs {@code command} on the remote host, streaming its output to the sinks as it arrives; see
+   * {@link CommandExecutor#execute(Command, OutputStream, OutputStream)}. SSH flow control keeps
+   * memory bounded: the server sends no more than a channel window ahead of what the sinks took.
+   * The sinks are written from the connection's I/O thread, so a slow sink slows down other
+   * commands sharing the connection.
+   *
+   * @throws SshHostKeyException when the server's host key is unknown, changed or revoked
+   * @throws IOException when connecting or authenticating fails, the connection drops while the
+   *     command runs, or a sink fails (the remote command is then killed)
+   * @throws InterruptedException when the calling thread is interrupted; the remote command is
+   *     killed
+   * @throws IllegalStateException after {@link #close()}
+   */
+  @Override
+  public ExecResult execute(Command command, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    return execute(command, null, stdout, stderr);
+  }
+
+  /**
+   * Like {@link #execute(Command, OutputStream, OutputStream)}, with stdin streamed from {@code
+   * stdin} after the command's own bytes, each chunk sent as soon as it is read, then end-of-file;
+   * see {@link CommandExecutor#execute(Command, InputStream, OutputStream, OutputStream)}.
+   */
+  @Override
+  public ExecResult execute(
+      Command command, InputStream stdin, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    Objects.requireNonNull(command, "command");
+    Objects.requireNonNull(stdout, "stdout");
+    Objects.requireNonNull(stderr, "stderr");
     ensureOpen();
     channels.acquire();
     try {
-      return run(command);
+      return run(command, stdin, stdout, stderr);
     } finally {
       channels.release();
     }
   }
 
-  private ExecResult run(Command command) throws IOException, InterruptedException {
+  private ExecResult run(
+      Command command, InputStream source, OutputStream stdoutSink, OutputStream stderrSink)
+      throws IOException, InterruptedException {
     Optional<Duration> timeout = command.timeout().or(() -> Optional.ofNullable(commandTimeout));
     String token = RemoteCommandLine.newToken();
     String line = RemoteCommandLine.render(command, token);
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    CompletableFuture<IOException> sinkFailed = new CompletableFuture<>();
+    OutputStream stdout = new GuardedSink(stdoutSink, sinkFailed);
+    PidReportFilter stderr = new PidReportFilter(new GuardedSink(stderrSink, sinkFailed), token);
     long start = System.nanoTime();
     ClientSession current = connected();
     ChannelExec channel;
@@ -218,13 +268,14 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
     channel.addCloseFutureListener(future -> done.complete(null));
-    sendStdin(channel, command.stdin());
+    Future<?> feeding = sendStdin(channel, command.stdin(), source);
+    CompletableFuture<Object> doneOrSinkFailed = CompletableFuture.anyOf(done, sinkFailed);
     boolean timedOut = false;
     try {
       if (timeout.isPresent()) {
-        done.get(timeout.get().toNanos(), TimeUnit.NANOSECONDS);
+        doneOrSinkFailed.get(timeout.get().toNanos(), TimeUnit.NANOSECONDS);
       } else {
-        done.get();
+        doneOrSinkFailed.get();
       }
     } catch (TimeoutException e) {
       timedOut = true;
@@ -233,23 +284,34 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.interrupted();
       try {
-        kill(current, channel, stderr, token);
+        kill(current, channel, stderr);
       } finally {
+        feeding.cancel(true);
         Thread.currentThread().interrupt();
       }
       throw e;
     }
-    if (timedOut) {
-      kill(current, channel, stderr, token);
+    feeding.cancel(true);
+    if (sinkFailed.isDone() && !done.isDone()) {
+      kill(current, channel, stderr);
     }
+    if (sinkFailed.isDone()) {
+      IOException failure = sinkFailed.join();
+      throw new IOException(
+          "writing the output of "
+              + command.display()
+              + " failed, so it was stopped: "
+              + failure.getMessage(),
+          failure);
+    }
+    if (timedOut) {
+      kill(current, channel, stderr);
+    }
+    stderr.finish();
+    stdoutSink.flush();
     Duration duration = Duration.ofNanos(System.nanoTime() - start);
     ExecResult.Builder result =
-        ExecResult.builder()
-            .command(command)
-            .stdout(stdout.toByteArray())
-            .stderr(RemoteCommandLine.stripReport(stderr.toByteArray(), token))
-            .duration(duration)
-            .timedOut(timedOut);
+        ExecResult.builder().command(command).duration(duration).timedOut(timedOut);
     if (timedOut) {
       return result.exitSignal("KILL").build();
     }
@@ -314,16 +376,31 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     return false;
   }
 
-  private void sendStdin(ChannelExec channel, byte[] stdin) {
+  /**
+   * Sends the stdin bytes, then each chunk read from {@code source}, then end-of-file, from a
+   * writer thread (the channel blocks while the server's window is full).
+   */
+  private Future<?> sendStdin(ChannelExec channel, byte[] stdin, InputStream source) {
     OutputStream in = channel.getInvertedIn();
-    if (stdin.length == 0) {
+    if (stdin.length == 0 && source == null) {
       closeQuietly(in);
-      return;
+      return CompletableFuture.completedFuture(null);
     }
-    stdinWriters.execute(
+    return stdinWriters.submit(
         () -> {
           try (in) {
             in.write(stdin);
+            if (source != null) {
+              in.flush();
+              byte[] buffer = new byte[32768];
+              for (int n = source.read(buffer); n >= 0; n = source.read(buffer)) {
+                if (Thread.currentThread().isInterrupted() || !channel.isOpen()) {
+                  return;
+                }
+                in.write(buffer, 0, n);
+                in.flush();
+              }
+            }
           } catch (IOException e) {
             LOG.debug("remote command stopped reading stdin: {}", e.toString());
           }
@@ -342,9 +419,8 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
    * Kills the command's remote process group: reads the PID its shell reported, closes the channel
    * and runs {@code kill} on a second channel (under the same concurrency permit).
    */
-  private void kill(
-      ClientSession current, ChannelExec channel, ByteArrayOutputStream stderr, String token) {
-    OptionalLong pid = RemoteCommandLine.pid(stderr.toByteArray(), token);
+  private void kill(ClientSession current, ChannelExec channel, PidReportFilter stderr) {
+    OptionalLong pid = stderr.pid();
     long deadline = System.nanoTime() + PID_REPORT_WAIT.toNanos();
     while (pid.isEmpty() && System.nanoTime() < deadline && channel.isOpen()) {
       try {
@@ -353,7 +429,7 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
         Thread.currentThread().interrupt();
         break;
       }
-      pid = RemoteCommandLine.pid(stderr.toByteArray(), token);
+      pid = stderr.pid();
     }
     channel.close(true);
     if (pid.isEmpty() || !current.isOpen()) {
@@ -429,7 +505,7 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     try {
       fresh = connecting.verify().getSession();
     } catch (IOException e) {
-      throw new IOException("cannot connect to " + target + ": " + e.getMessage(), e);
+      throw new IOException("cannot connect to " + target + ": " + rootCause(e), e);
     }
     try {
       identities.forEach(fresh::addPublicKeyIdentity);
@@ -458,6 +534,16 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
               + e.getMessage(),
           e);
     }
+  }
+
+  /** The innermost cause's message, which says what happened ("Connection refused"). */
+  private static String rootCause(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage();
+    return message == null || message.isBlank() ? root.getClass().getSimpleName() : message;
   }
 
   private SshHostKeyException hostKeyException(HostKeyRefusal refusal, Exception cause) {
@@ -529,6 +615,46 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     return target.toString();
   }
 
+  /**
+   * Passes output to a caller's sink; the first failure is recorded (so the command can be stopped)
+   * and later output is dropped, so the connection's I/O thread never sees the sink's exception.
+   */
+  private static final class GuardedSink extends OutputStream {
+    private final OutputStream sink;
+    private final CompletableFuture<IOException> failed;
+
+    GuardedSink(OutputStream sink, CompletableFuture<IOException> failed) {
+      this.sink = sink;
+      this.failed = failed;
+    }
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] data, int offset, int length) {
+      if (failed.isDone()) {
+        return;
+      }
+      try {
+        sink.write(data, offset, length);
+      } catch (IOException e) {
+        failed.complete(e);
+      } catch (RuntimeException e) {
+        failed.complete(new IOException(e.toString(), e));
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (!failed.isDone()) {
+        sink.flush();
+      }
+    }
+  }
+
   private static final class IdentityFile {
     final Path path;
     final String passphrase;
@@ -563,18 +689,36 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
      * Authenticates with the unencrypted private key in {@code file} (OpenSSH format as written by
      * {@code ssh-keygen}, or PEM; ed25519, ECDSA or RSA). May be called several times.
      *
-     * @throws IllegalArgumentException when the file does not exist or is not readable
+     * @throws IllegalArgumentException when the file does not exist, is not readable or holds no
+     *     private key this client can use
      */
     public Builder identityFile(Path file) {
       return identityFile(file, null);
     }
 
-    /** Like {@link #identityFile(Path)}, for a key encrypted with {@code passphrase}. */
+    /**
+     * Like {@link #identityFile(Path)}, for a key encrypted with {@code passphrase}.
+     *
+     * @throws IllegalArgumentException when the file does not exist, is not readable, or holds no
+     *     private key that {@code passphrase} decrypts
+     */
     public Builder identityFile(Path file, String passphrase) {
       Objects.requireNonNull(file, "file");
       if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
         throw new IllegalArgumentException(
             "identity file " + file + " must be a readable regular file");
+      }
+      try {
+        KeyFiles.load(file, passphrase);
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException(
+            "identity file "
+                + file
+                + " holds no usable private key (OpenSSH or PEM ed25519, ECDSA or RSA"
+                + (passphrase == null ? ", unencrypted" : "")
+                + "): "
+                + e.getMessage(),
+            e);
       }
       identityFiles.add(new IdentityFile(file, passphrase));
       return this;

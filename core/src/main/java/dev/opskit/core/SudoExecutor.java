@@ -2,6 +2,8 @@ package dev.opskit.core;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
@@ -61,6 +63,23 @@ public final class SudoExecutor implements CommandExecutor {
 
   @Override
   public ExecResult execute(Command command) throws IOException, InterruptedException {
+    ExecResult result = delegate.execute(wrap(command));
+    return ExecResult.builder().from(result).command(command).build();
+  }
+
+  /**
+   * Runs the command through sudo with its input and output streamed by the delegate; with a
+   * password, the password line goes first and {@code stdin} follows the command's own bytes.
+   */
+  @Override
+  public ExecResult execute(
+      Command command, InputStream stdin, OutputStream stdout, OutputStream stderr)
+      throws IOException, InterruptedException {
+    ExecResult result = delegate.execute(wrap(command), stdin, stdout, stderr);
+    return ExecResult.builder().from(result).command(command).build();
+  }
+
+  private Command wrap(Command command) {
     List<String> inner = withEnv(command.argv(), command.env());
     Command.Builder wrapped = Command.builder().from(command).env(Map.of()).argv(List.of("sudo"));
     if (password == null) {
@@ -72,8 +91,7 @@ public final class SudoExecutor implements CommandExecutor {
           .addAllArgv(inner)
           .stdin(passwordThenMarker(marker, command.stdin()));
     }
-    ExecResult result = delegate.execute(wrapped.build());
-    return ExecResult.builder().from(result).command(command).build();
+    return wrapped.build();
   }
 
   /**

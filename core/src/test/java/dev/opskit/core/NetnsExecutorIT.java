@@ -42,6 +42,27 @@ class NetnsExecutorIT {
   }
 
   @Test
+  void streamsStdinAndOutputThroughTheNamespace() throws Exception {
+    try (TestNetworks net = TestNetworks.create()) {
+      CommandExecutor inside = local.inNetworkNamespace(net.namespace("st"));
+      byte[] input = new byte[4 * 1024 * 1024];
+      new java.util.Random(2).nextBytes(input);
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+      ExecResult result =
+          inside.execute(
+              Command.of("sh", "-c", "cat; ip -o link show | grep -c . >&2"),
+              new java.io.ByteArrayInputStream(input),
+              out,
+              err);
+      assertThat(result.exitCode()).hasValue(0);
+      assertThat(out.toByteArray()).isEqualTo(input);
+      assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).isEqualTo("1");
+      assertThat(result.command().argv()).startsWith("sh");
+    }
+  }
+
+  @Test
   void namespacesAreDeletedAlsoWhenTheTestFails() throws Exception {
     String[] created = new String[1];
     assertThatThrownBy(

@@ -184,7 +184,7 @@ class SshExecutorFaultIT {
   }
 
   @Test
-  void builderRejectsMisuse() {
+  void builderRejectsMisuse() throws IOException {
     SshExecutor.Builder builder = SshExecutor.builder(SshTarget.of(USER, "127.0.0.1"));
     assertThatThrownBy(builder::build)
         .isInstanceOf(IllegalStateException.class)
@@ -192,6 +192,11 @@ class SshExecutorFaultIT {
     assertThatThrownBy(() -> builder.identityFile(dir.resolve("missing")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("missing");
+    Path notAKey = Files.writeString(dir.resolve("not-a-key"), "hello\n");
+    assertThatThrownBy(() -> builder.identityFile(notAKey))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(notAKey.toString())
+        .hasMessageContaining("no usable private key");
     assertThatThrownBy(() -> builder.maxConcurrentCommands(0))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> builder.commandTimeout(Duration.ZERO))

@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.core.test.Privileged;
 import dev.opskit.core.test.SshdServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -104,6 +109,87 @@ class SshExecutorIT {
     assertThat(ssh.execute(Command.of("cat")).stdout()).isEmpty();
     assertThat(ssh.execute(Command.of("wc", "-c").withStdin("héllo")).stdoutUtf8().strip())
         .isEqualTo("6");
+  }
+
+  @Test
+  void streamsOutputFarBeyondTheCapAndTakesOutThePidReport() throws Exception {
+    long size = 64L * 1024 * 1024;
+    Command command =
+        Command.of(
+                "sh",
+                "-c",
+                "echo err >&2; head -c " + size + " /dev/urandom | tee /dev/stderr | cksum")
+            .withMaxOutputBytes(1024);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    StreamingTest.CountingSink err = new StreamingTest.CountingSink();
+
+    ExecResult result = ssh.execute(command, out, err);
+
+    assertThat(result.exitCode()).hasValue(0);
+    assertThat(result.stdout()).isEmpty();
+    assertThat(result.stderr()).isEmpty();
+    assertThat(err.count).isEqualTo(4 + size);
+    String[] cksum = out.toString(StandardCharsets.US_ASCII).strip().split(" ");
+    assertThat(Long.parseLong(cksum[1])).isEqualTo(size);
+  }
+
+  @Test
+  void bufferedOutputOverTheCapIsCutAndFlagged() throws Exception {
+    ExecResult result =
+        ssh.execute(
+            Command.of("sh", "-c", "head -c 300000 /dev/zero; echo e >&2")
+                .withMaxOutputBytes(100_000));
+    assertThat(result.stdout()).hasSize(100_000);
+    assertThat(result.stdoutTruncated()).isTrue();
+    assertThat(result.stderrUtf8()).isEqualTo("e\n");
+    assertThat(result.isSuccess()).isFalse();
+  }
+
+  @Test
+  void streamsStdinThenEndOfFileSoARemoteFileIsWrittenWhole() throws Exception {
+    Path file = dir.resolve("streamed-stdin");
+    byte[] input = new byte[12 * 1024 * 1024 + 5];
+    new Random(9).nextBytes(input);
+    ExecResult result =
+        ssh.execute(
+            Command.of("sh", "-c", "cat > \"$1\"", "sh", file.toString()).withStdin("first:"),
+            new ByteArrayInputStream(input),
+            OutputStream.nullOutputStream(),
+            OutputStream.nullOutputStream());
+    assertThat(result.exitCode()).hasValue(0);
+    byte[] written = Files.readAllBytes(file);
+    assertThat(Arrays.copyOfRange(written, 0, 6))
+        .isEqualTo("first:".getBytes(StandardCharsets.UTF_8));
+    assertThat(Arrays.copyOfRange(written, 6, written.length)).isEqualTo(input);
+  }
+
+  @Test
+  void failingSinkKillsTheRemoteCommand() throws Exception {
+    Path pidFile = dir.resolve("sink.pid");
+    OutputStream broken =
+        new OutputStream() {
+          @Override
+          public void write(int b) throws IOException {
+            throw new IOException("Broken pipe");
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) throws IOException {
+            throw new IOException("Broken pipe");
+          }
+        };
+    Command command =
+        Command.of(
+            "sh",
+            "-c",
+            "echo $$ > \"$1\"; while :; do echo y; sleep 0.01; done",
+            "sh",
+            pidFile.toString());
+    assertThatThrownBy(() -> ssh.execute(command, broken, OutputStream.nullOutputStream()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("Broken pipe");
+    assertGone(pidIn(pidFile));
+    assertThat(ssh.execute("true").isSuccess()).isTrue();
   }
 
   @Test

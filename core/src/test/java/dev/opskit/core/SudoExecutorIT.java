@@ -54,6 +54,23 @@ class SudoExecutorIT {
     assertCatSeesPayload(SudoExecutor.withPassword(local, "not-needed".toCharArray()));
   }
 
+  @Test
+  @Privileged(tools = {"sudo"})
+  void realSudoStreamsStdinAfterThePasswordLine() throws Exception {
+    byte[] input = new byte[2 * 1024 * 1024];
+    new java.util.Random(4).nextBytes(input);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ExecResult result =
+        SudoExecutor.withPassword(local, "secret".toCharArray())
+            .execute(
+                Command.of("cat"),
+                new java.io.ByteArrayInputStream(input),
+                out,
+                java.io.OutputStream.nullOutputStream());
+    assertThat(result.exitCode()).hasValue(0);
+    assertThat(out.toByteArray()).isEqualTo(input);
+  }
+
   private static ExecResult probeSudo(CommandExecutor sudo)
       throws IOException, InterruptedException {
     return sudo.execute("id", "-u").requireSuccess();

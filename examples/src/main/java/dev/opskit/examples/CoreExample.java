@@ -5,6 +5,10 @@ import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import dev.opskit.core.LocalExecutor;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -26,5 +30,18 @@ public final class CoreExample {
     assert stopped.timedOut() && stopped.exitCode().isEmpty();
     // [/readme]
     System.out.println("kernel " + kernel + ", timed out: " + stopped.timedOut());
+  }
+
+  /** Streams an output of any size to a file, and a file to a command's stdin. */
+  static void streaming(CommandExecutor node, Path dump, Path source)
+      throws IOException, InterruptedException {
+    // [readme]
+    try (OutputStream file = Files.newOutputStream(dump)) { // stdout and stderr sinks
+      node.execute(Command.of("iptables-save"), file, System.err).requireSuccess();
+    }
+    try (InputStream in = Files.newInputStream(source)) { // stdin streamed, then end-of-file
+      node.execute(Command.of("sh", "-c", "cat > /tmp/copy"), in, System.out, System.err);
+    }
+    // [/readme]
   }
 }

@@ -1,14 +1,28 @@
 package dev.opskit.examples.cli;
 
+import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
+import dev.opskit.core.ExecResult;
 import dev.opskit.core.LocalExecutor;
 import dev.opskit.core.SshExecutor;
 import dev.opskit.core.SshTarget;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** Where host commands run: {@code --target local|ssh://user@host[:port]} and its SSH options. */
 final class HostOptions {
+  /** The keys ssh tries when no {@code -i} is given, in its order. */
+  static final List<String> DEFAULT_KEYS = List.of("id_ed25519", "id_ecdsa", "id_rsa");
+
+  private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(30);
+
   @Option(
       names = "--target",
       defaultValue = "local",
@@ -16,7 +30,12 @@ final class HostOptions {
       description = "local (default) or ssh://user@host[:port].")
   String target;
 
-  @Option(names = "--identity", paramLabel = "FILE", description = "SSH private key file.")
+  @Option(
+      names = "--identity",
+      paramLabel = "FILE",
+      description =
+          "SSH private key file (default: ~/.ssh/id_ed25519, id_ecdsa and id_rsa, those that exist,"
+              + " as ssh does).")
   Path identity;
 
   @Option(
@@ -34,25 +53,96 @@ final class HostOptions {
       description = "Run host commands inside this network namespace (ip netns exec).")
   String netns;
 
-  /** Opens the target; the caller closes the session. */
+  /**
+   * Opens the target; the caller closes the session. Bad options (an unreadable or non-key {@code
+   * --identity}, no key at all, a malformed target, a {@code --netns} that does not exist on the
+   * target) throw {@link IllegalArgumentException} naming the option; a target that cannot be
+   * reached throws {@link UncheckedIOException}.
+   */
   Session open() {
     if ("local".equals(target)) {
-      return new Session(decorate(LocalExecutor.create()), null);
+      return checked(new Session(decorate(LocalExecutor.create()), null));
     }
     SshExecutor.Builder builder = SshExecutor.builder(SshTarget.parse(target));
     if (identity != null) {
-      builder.identityFile(identity);
+      try {
+        builder.identityFile(identity);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--identity: " + e.getMessage(), e);
+      }
+    } else {
+      addDefaultKeys(builder);
     }
     if (knownHosts != null) {
       builder.knownHosts(knownHosts);
     }
     SshExecutor ssh = builder.build();
-    return new Session(decorate(ssh), ssh);
+    return checked(new Session(decorate(ssh), ssh));
+  }
+
+  /** Adds ~/.ssh/id_ed25519, id_ecdsa and id_rsa, those that exist and hold a usable key. */
+  private void addDefaultKeys(SshExecutor.Builder builder) {
+    Path ssh = Path.of(System.getProperty("user.home"), ".ssh");
+    List<String> unusable = new ArrayList<>();
+    int added = 0;
+    for (String name : DEFAULT_KEYS) {
+      Path key = ssh.resolve(name);
+      if (!Files.exists(key)) {
+        continue;
+      }
+      try {
+        builder.identityFile(key);
+        added++;
+      } catch (IllegalArgumentException e) {
+        unusable.add(key + " (not a usable unencrypted key)");
+      }
+    }
+    if (added == 0) {
+      throw new IllegalArgumentException(
+          "no SSH key to log in to "
+              + target
+              + ": pass --identity FILE ("
+              + (unusable.isEmpty()
+                  ? "none of " + ssh + "/{" + String.join(",", DEFAULT_KEYS) + "} exists"
+                  : String.join(", ", unusable))
+              + ")");
+    }
   }
 
   private CommandExecutor decorate(CommandExecutor executor) {
-    CommandExecutor decorated = netns == null ? executor : executor.inNetworkNamespace(netns);
-    return sudo ? decorated.withSudo() : decorated;
+    return sudo ? executor.withSudo() : executor;
+  }
+
+  /** Checks that the {@code --netns} exists before anything runs in it, then decorates. */
+  private Session checked(Session session) {
+    if (netns == null) {
+      return session;
+    }
+    try {
+      CommandExecutor inside = session.executor.inNetworkNamespace(netns);
+      ExecResult exists =
+          session.executor.execute(
+              Command.of("test", "-e", "/var/run/netns/" + netns).withTimeout(CHECK_TIMEOUT));
+      if (exists.exitCode().orElse(-1) == 1 && exists.stderrUtf8().isBlank()) {
+        throw new IllegalArgumentException(
+            "--netns: network namespace '"
+                + netns
+                + "' does not exist on "
+                + (session.resource == null ? "this host" : target)
+                + " (ip netns list shows those that do)");
+      }
+      return new Session(inside, session.resource);
+    } catch (IOException e) {
+      session.close();
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      session.close();
+      Thread.currentThread().interrupt();
+      throw new UncheckedIOException(new InterruptedIOException("interrupted"));
+    } catch (RuntimeException e) {
+      session.close();
+      throw e;
+    }
   }
 
   /** An open target: its executor, and the connection to close, if any. */
