@@ -2,6 +2,7 @@ package dev.opskit.cluster;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.opskit.cluster.internal.json.TolerantJson;
 import dev.opskit.cluster.internal.reaper.LabelSelector;
 import dev.opskit.cluster.internal.reaper.PodDelete;
 import dev.opskit.cluster.internal.reaper.PodFacts;

@@ -56,17 +56,17 @@ public final class PodDelete {
     Call call =
         transport.apply(
             client.buildCall(
-            null,
-            path,
-            "DELETE",
-            List.of(),
-            List.of(),
-            body(uid),
-            headers,
-            new HashMap<>(),
-            new HashMap<>(),
-            AUTH,
-            null));
+                null,
+                path,
+                "DELETE",
+                List.of(),
+                List.of(),
+                body(uid),
+                headers,
+                new HashMap<>(),
+                new HashMap<>(),
+                AUTH,
+                null));
     try (Response response = call.execute()) {
       ResponseBody answer = response.body();
       if (!response.isSuccessful()) {

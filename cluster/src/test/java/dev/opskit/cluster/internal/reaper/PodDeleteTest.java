@@ -28,7 +28,7 @@ class PodDeleteTest {
     // UIDs are UUIDs on a real server, but the body must stay valid JSON whatever a server says.
     String uid = "a\"b\\c\nd\u0001é";
     String json = new String(PodDelete.body(uid), StandardCharsets.UTF_8);
-    assertThat(TolerantJson.parse(json, V1DeleteOptions.class).getPreconditions().getUid())
-        .isEqualTo(uid);
+    V1DeleteOptions options = TolerantJson.parse(json, V1DeleteOptions.class);
+    assertThat(options.getPreconditions().getUid()).isEqualTo(uid);
   }
 }
