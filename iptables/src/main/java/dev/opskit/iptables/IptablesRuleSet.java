@@ -211,9 +211,10 @@ public abstract class IptablesRuleSet {
   private void checkFamily(Rule rule) {
     for (Match match : rule.matches()) {
       if (match.kind() == Match.Kind.SOURCE || match.kind() == Match.Kind.DESTINATION) {
-        if (Cidrs.family(match.tokens().get(1)) != family()) {
+        String address = match.value().orElseThrow();
+        if (Cidrs.family(address) != family()) {
           throw new IllegalArgumentException(
-              "address '" + match.tokens().get(1) + "' does not belong in an " + family() + " set");
+              "address '" + address + "' does not belong in an " + family() + " set");
         }
       }
     }

@@ -162,7 +162,7 @@ class ModelValidationTest {
                 + "-A OPSKIT-web -s 198.18.1.0/24 -j RETURN\n"
                 + "-A OPSKIT-web -j DROP\n"
                 + "COMMIT\n");
-    assertThat(IptablesRuleSet.parse(set.render()).ownedPart("web")).isEqualTo(set);
+    assertThat(IptablesRuleSet.parse(IpFamily.IPV4, set.render()).ownedPart("web")).isEqualTo(set);
     assertThat(set.renderCommands())
         .containsExactly(
             List.of("iptables", "-w", "-t", "raw", "-N", "OPSKIT-web"),
