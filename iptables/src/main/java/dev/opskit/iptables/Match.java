@@ -71,6 +71,8 @@ public final class Match {
     LIMIT,
     /** {@code -m nfacct}: a {@link NfacctMatch}. */
     NFACCT,
+    /** {@code -m hashlimit}: a {@link HashlimitMatch}. */
+    HASHLIMIT,
     /** Anything else, kept as written. */
     OTHER
   }
@@ -104,7 +106,8 @@ public final class Match {
           Map.entry("recent", Kind.RECENT),
           Map.entry("physdev", Kind.PHYSDEV),
           Map.entry("limit", Kind.LIMIT),
-          Map.entry("nfacct", Kind.NFACCT));
+          Map.entry("nfacct", Kind.NFACCT),
+          Map.entry("hashlimit", Kind.HASHLIMIT));
 
   private final Kind kind;
   private final List<String> tokens;

@@ -3,6 +3,7 @@ package dev.opskit.iptables.internal;
 import dev.opskit.iptables.AddrtypeMatch;
 import dev.opskit.iptables.ConntrackMatch;
 import dev.opskit.iptables.CtTarget;
+import dev.opskit.iptables.HashlimitMatch;
 import dev.opskit.iptables.IpFamily;
 import dev.opskit.iptables.IptablesParseException;
 import dev.opskit.iptables.LimitMatch;
@@ -50,6 +51,10 @@ final class RuleParser {
           Map.entry("--jump", "-j"),
           Map.entry("--goto", "-g"));
   private static final Set<String> BASIC = Set.of("-s", "-d", "-i", "-o", "-p");
+
+  /** Modules typed only when written exactly as iptables-save prints them. */
+  private static final Set<String> STRICT = Set.of("hashlimit");
+
   private static final Map<String, String> PROTOCOL_NUMBERS =
       Map.of("1", "icmp", "6", "tcp", "17", "udp", "58", "ipv6-icmp", "132", "sctp");
   private static final Set<String> PORT_OPTIONS =
@@ -95,7 +100,8 @@ final class RuleParser {
                   ::contains),
           Map.entry("physdev", o -> o.startsWith("--physdev")),
           Map.entry("limit", o -> o.startsWith("--limit")),
-          Map.entry("nfacct", "--nfacct-name"::equals));
+          Map.entry("nfacct", "--nfacct-name"::equals),
+          Map.entry("hashlimit", o -> o.startsWith("--hashlimit")));
 
   private RuleParser() {}
 
@@ -245,6 +251,9 @@ final class RuleParser {
         return Match.other(tokens);
       }
       Match match = Match.of(typed);
+      if (!match.tokens().equals(tokens) && STRICT.contains(segment.name())) {
+        return Match.other(tokens);
+      }
       if (!match.tokens().equals(tokens)) {
         // accepted in another spelling: typed only if its own printed form reads back the same
         MatchExtension again = extension(segment.name(), typed.options(), family, protocol);
@@ -273,6 +282,7 @@ final class RuleParser {
       case "physdev" -> PhysdevMatch.parse(options);
       case "limit" -> LimitMatch.parse(options);
       case "nfacct" -> NfacctMatch.parse(options);
+      case "hashlimit" -> HashlimitMatch.parse(options);
       default -> null;
     };
   }
