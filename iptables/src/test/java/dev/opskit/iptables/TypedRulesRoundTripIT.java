@@ -147,6 +147,17 @@ class TypedRulesRoundTripIT {
                     .build())),
         rule(Target.accept(), Match.of(PhysdevMatch.builder().in("veth0").inNegated(true).build())),
         rule(Target.accept(), Match.of(LimitMatch.of(60, "minute", 10))),
+        rule(
+            Target.drop(),
+            Match.of(
+                HashlimitMatch.builder()
+                    .above(true)
+                    .rate("40/sec")
+                    .burst("20")
+                    .addModes("srcip", "dstport")
+                    .name("opskit-rt")
+                    .htableExpire(2000L)
+                    .build())),
         rule(Target.of(MarkTarget.orMark(0x4000))),
         rule(Target.of(MarkTarget.xorMark(0x4000))),
         rule(Target.of(MarkTarget.setMark(0x10))),
