@@ -109,10 +109,11 @@ public abstract class StatisticMatch implements MatchExtension {
 
   @Override
   public String describe() {
-    return (negated() ? "not " : "")
-        + probability()
-            .map(p -> "randomly, probability " + p)
-            .orElse("packet " + packet() + " of every " + every().orElseThrow());
+    String what =
+        probability().isPresent()
+            ? "randomly, probability " + Math.round(probability().get() * 10000) / 10000.0
+            : "packet " + packet() + " of every " + every().orElseThrow();
+    return (negated() ? "not " : "") + what;
   }
 
   @Value.Check
