@@ -101,6 +101,8 @@ class ExtensionParseTest {
         "-p 6 --syn -j DROP|-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j DROP",
         "--protocol udp --source 198.18.9.9 --destination-port 123 --jump ACCEPT"
             + "|-s 198.18.9.9/32 -p udp -m udp --dport 123 -j ACCEPT",
+        "--protocol=udp --source=198.18.9.8 --jump=DROP|-s 198.18.9.8/32 -p udp -j DROP",
+        "-pudp -d198.18.9.0/24 -jRETURN|-d 198.18.9.0/24 -p udp -j RETURN",
         "-m multiport --dports 8080,9090 -p tcp -j ACCEPT"
             + "|-p tcp -m multiport --dports 8080,9090 -j ACCEPT",
         // shorthand targets and options as iptables-restore accepts them

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * Parses one rule specification in any option order iptables accepts: matches' options may follow a
@@ -51,6 +52,9 @@ final class RuleParser {
           Map.entry("--jump", "-j"),
           Map.entry("--goto", "-g"));
   private static final Set<String> BASIC = Set.of("-s", "-d", "-i", "-o", "-p");
+
+  /** A short option glued to its value, as getopt accepts it: {@code -ptcp}. */
+  private static final Pattern GLUED = Pattern.compile("-[sdiopmjg][^-\\s].*");
 
   /** Modules typed only when written exactly as iptables-save prints them. */
   private static final Set<String> STRICT = Set.of("hashlimit");
@@ -111,7 +115,16 @@ final class RuleParser {
   static Rule parse(IpFamily family, List<String> raw, int number, String line) {
     List<String> tokens = new ArrayList<>(raw.size());
     for (String token : raw) {
-      tokens.add(LONG.getOrDefault(token, token));
+      int equals = token.indexOf('=');
+      if (token.startsWith("--") && equals > 2 && token.indexOf('"') < 0) {
+        tokens.add(LONG.getOrDefault(token.substring(0, equals), token.substring(0, equals)));
+        tokens.add(token.substring(equals + 1));
+      } else if (token.length() > 2 && GLUED.matcher(token).matches()) {
+        tokens.add(token.substring(0, 2));
+        tokens.add(token.substring(2));
+      } else {
+        tokens.add(LONG.getOrDefault(token, token));
+      }
     }
     List<Object> parts = new ArrayList<>(); // Match (basic) or Segment, in order
     List<String> target = null;
