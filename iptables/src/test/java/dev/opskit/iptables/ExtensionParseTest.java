@@ -168,6 +168,7 @@ class ExtensionParseTest {
             + " --hashlimit-srcmask 24 --hashlimit-dstmask 16 --hashlimit-rate-match"
             + " --hashlimit-rate-interval 2 -j DROP",
         "-m nfacct --nfacct-name opskit_pkts -j ACCEPT",
+        "-m comment --comment -ptest -j ACCEPT",
         "-p tcp -j DNAT --to-destination 198.18.2.1-198.18.2.4:8000-8100/9000",
         "-j SNAT --to-source 198.18.5.5 --random --random-fully --persistent",
         "-p udp -j MASQUERADE --to-ports 4000-4100 --random",

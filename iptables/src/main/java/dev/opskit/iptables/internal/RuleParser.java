@@ -113,19 +113,7 @@ final class RuleParser {
   private record Segment(String name, List<String> options) {}
 
   static Rule parse(IpFamily family, List<String> raw, int number, String line) {
-    List<String> tokens = new ArrayList<>(raw.size());
-    for (String token : raw) {
-      int equals = token.indexOf('=');
-      if (token.startsWith("--") && equals > 2 && token.indexOf('"') < 0) {
-        tokens.add(LONG.getOrDefault(token.substring(0, equals), token.substring(0, equals)));
-        tokens.add(token.substring(equals + 1));
-      } else if (token.length() > 2 && GLUED.matcher(token).matches()) {
-        tokens.add(token.substring(0, 2));
-        tokens.add(token.substring(2));
-      } else {
-        tokens.add(LONG.getOrDefault(token, token));
-      }
-    }
+    List<String> tokens = new ArrayList<>(raw);
     List<Object> parts = new ArrayList<>(); // Match (basic) or Segment, in order
     List<String> target = null;
     String protocol = null;
@@ -133,6 +121,11 @@ final class RuleParser {
     int i = 0;
     int n = tokens.size();
     while (i < n) {
+      normalize(tokens, i);
+      if (i + 1 < n && tokens.get(i).equals("!")) {
+        normalize(tokens, i + 1);
+      }
+      n = tokens.size();
       String token = tokens.get(i);
       boolean negated = token.equals("!") && i + 1 < n;
       String option = negated ? tokens.get(i + 1) : token;
@@ -168,7 +161,12 @@ final class RuleParser {
         i = end;
       } else if (option.startsWith("--") || (open != null && !option.startsWith("-"))) {
         int end = i + (negated ? 2 : 1);
-        while (end < n && !tokens.get(end).startsWith("-") && !tokens.get(end).equals("!")) {
+        while (end < n
+            && !tokens.get(end).startsWith("--")
+            && !tokens.get(end).equals("!")
+            && !startsMatch(tokens, end)
+            && !tokens.get(end).equals("-j")
+            && !tokens.get(end).equals("-g")) {
           end++;
         }
         Segment owner = owner(parts, open, option, protocol);
@@ -193,6 +191,25 @@ final class RuleParser {
       rule.target(target(family, target));
     }
     return rule.build();
+  }
+
+  /**
+   * Rewrites the option at {@code index} as iptables-save spells it: a long name to its short form,
+   * {@code --name=value} and a glued {@code -ptcp} to two tokens (as getopt reads them).
+   */
+  private static void normalize(List<String> tokens, int index) {
+    String token = tokens.get(index);
+    int equals = token.indexOf('=');
+    if (token.startsWith("--") && equals > 2 && token.indexOf('"') < 0) {
+      String name = token.substring(0, equals);
+      tokens.set(index, LONG.getOrDefault(name, name));
+      tokens.add(index + 1, token.substring(equals + 1));
+    } else if (token.length() > 2 && GLUED.matcher(token).matches()) {
+      tokens.set(index, token.substring(0, 2));
+      tokens.add(index + 1, token.substring(2));
+    } else {
+      tokens.set(index, LONG.getOrDefault(token, token));
+    }
   }
 
   private static boolean startsMatch(List<String> tokens, int index) {
