@@ -17,7 +17,8 @@ import org.immutables.value.Value;
  * updated atomically and nobody else's chain is flushed.
  *
  * <pre>{@code
- * IptablesPlan plan = IptablesPlan.of(IptablesRuleSet.parse(saved), allowlist.ruleSet(IpFamily.IPV4));
+ * IptablesPlan plan =
+ *     IptablesPlan.of(IptablesRuleSet.parse(IpFamily.IPV4, saved), allowlist.ruleSet(IpFamily.IPV4));
  * if (!plan.isEmpty()) {
  *   System.out.println(plan.render());
  * }

@@ -6,17 +6,19 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * One match of a rule, such as {@code -s 198.18.0.0/24} or {@code -m tcp --dport 30001}. Typed
  * factories validate their input and produce exactly the tokens {@code iptables-save} prints, so a
- * rule opskit writes compares equal to the rule it reads back. Matches opskit does not model (a
- * negation, an unusual module) parse as {@link Kind#OTHER} and keep their tokens as written.
+ * rule opskit writes compares equal to the rule it reads back. A module match carries its typed
+ * form, a {@link MatchExtension} such as {@link ConntrackMatch} ({@link #of(MatchExtension)},
+ * {@link #extension(Class)}); basic matches may be negated ({@link #negate()}). Matches opskit does
+ * not model (an unusual module or option) parse as {@link Kind#OTHER} and keep their tokens as
+ * written.
  *
  * <pre>{@code
  * Rule rule = Rule.builder()
@@ -41,18 +43,36 @@ public final class Match {
     OUT_INTERFACE,
     /** {@code -p PROTO}. */
     PROTOCOL,
-    /** {@code -m tcp|udp|sctp --dport|--sport PORT[:PORT]}. */
+    /** {@code -m tcp|udp|sctp ...}: a {@link PortMatch}. */
     PORT,
-    /** {@code -m multiport --dports|--sports LIST}. */
+    /** {@code -m multiport --dports|--sports|--ports LIST}: a {@link MultiportMatch}. */
     MULTIPORT,
-    /** {@code -m conntrack ...}. */
+    /** {@code -m conntrack ...}: a {@link ConntrackMatch}. */
     CONNTRACK,
-    /** {@code -m addrtype --src-type|--dst-type TYPE}. */
+    /** {@code -m addrtype ...}: an {@link AddrtypeMatch}. */
     ADDRTYPE,
-    /** {@code -m set --match-set NAME FLAGS}. */
+    /** {@code -m set --match-set NAME FLAGS}: a {@link SetMatch}. */
     SET,
     /** {@code -m comment --comment TEXT}. */
     COMMENT,
+    /** {@code -m state --state STATES}: a {@link StateMatch}. */
+    STATE,
+    /** {@code -m mark --mark VALUE/MASK}: a {@link MarkMatch}. */
+    MARK,
+    /** {@code -m connmark --mark VALUE/MASK}: a {@link MarkMatch}. */
+    CONNMARK,
+    /** {@code -m statistic}: a {@link StatisticMatch}. */
+    STATISTIC,
+    /** {@code -m recent}: a {@link RecentMatch}. */
+    RECENT,
+    /** {@code -m physdev}: a {@link PhysdevMatch}. */
+    PHYSDEV,
+    /** {@code -m limit}: a {@link LimitMatch}. */
+    LIMIT,
+    /** {@code -m nfacct}: a {@link NfacctMatch}. */
+    NFACCT,
+    /** {@code -m hashlimit}: a {@link HashlimitMatch}. */
+    HASHLIMIT,
     /** Anything else, kept as written. */
     OTHER
   }
@@ -68,20 +88,114 @@ public final class Match {
   private static final List<String> BASIC = List.of("-s", "-d", "-i", "-o", "-p", "-f");
   private static final Pattern PROTOCOL = Pattern.compile("[a-z][a-z0-9-]{0,31}|[0-9]{1,3}");
   private static final Pattern INTERFACE = Pattern.compile("[^\\s/\"'!]{1,15}");
-  private static final Pattern ADDRESS_TYPE =
-      Pattern.compile(
-          "UNSPEC|UNICAST|LOCAL|BROADCAST|ANYCAST|MULTICAST|BLACKHOLE|UNREACHABLE|PROHIBIT|THROW|NAT|XRESOLVE");
-  private static final Pattern SET_NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,31}");
-  private static final Pattern SET_FLAGS = Pattern.compile("(src|dst)(,(src|dst)){0,5}");
+  private static final Map<String, Kind> MODULE_KINDS =
+      Map.ofEntries(
+          Map.entry("tcp", Kind.PORT),
+          Map.entry("udp", Kind.PORT),
+          Map.entry("sctp", Kind.PORT),
+          Map.entry("udplite", Kind.PORT),
+          Map.entry("dccp", Kind.PORT),
+          Map.entry("multiport", Kind.MULTIPORT),
+          Map.entry("conntrack", Kind.CONNTRACK),
+          Map.entry("addrtype", Kind.ADDRTYPE),
+          Map.entry("set", Kind.SET),
+          Map.entry("state", Kind.STATE),
+          Map.entry("mark", Kind.MARK),
+          Map.entry("connmark", Kind.CONNMARK),
+          Map.entry("statistic", Kind.STATISTIC),
+          Map.entry("recent", Kind.RECENT),
+          Map.entry("physdev", Kind.PHYSDEV),
+          Map.entry("limit", Kind.LIMIT),
+          Map.entry("nfacct", Kind.NFACCT),
+          Map.entry("hashlimit", Kind.HASHLIMIT));
 
   private final Kind kind;
   private final List<String> tokens;
   private final String protocol;
+  private final MatchExtension extension;
 
   private Match(Kind kind, List<String> tokens, String protocol) {
+    this(kind, tokens, protocol, null);
+  }
+
+  private Match(Kind kind, List<String> tokens, String protocol, MatchExtension extension) {
     this.kind = kind;
     this.tokens = List.copyOf(tokens);
     this.protocol = protocol;
+    this.extension = extension;
+  }
+
+  /**
+   * {@code -m MODULE OPTIONS} from its typed form, for example {@code
+   * Match.of(MarkMatch.packet(0x4000, 0x4000))}.
+   */
+  public static Match of(MatchExtension extension) {
+    Objects.requireNonNull(extension, "extension");
+    Kind kind = MODULE_KINDS.getOrDefault(extension.module(), Kind.OTHER);
+    List<String> tokens = new ArrayList<>(List.of("-m", extension.module()));
+    tokens.addAll(extension.options());
+    if (kind == Kind.OTHER) {
+      return other(tokens);
+    }
+    return new Match(kind, tokens, extension.requiredProtocol().orElse(null), extension);
+  }
+
+  /**
+   * This basic match negated ({@code ! -s CIDR}, {@code ! -p tcp}, {@code ! -i IFACE}…); negating
+   * twice gives the match back. Module options carry their own negation in their typed form.
+   *
+   * @throws IllegalArgumentException for a module match
+   */
+  public Match negate() {
+    if (basicRank() < 0 || kind == Kind.OTHER) {
+      throw new IllegalArgumentException(
+          "'" + this + "' is not a basic match; negate options in its typed form");
+    }
+    if (isNegated()) {
+      return new Match(kind, tokens.subList(1, tokens.size()), protocol);
+    }
+    List<String> negated = new ArrayList<>(List.of("!"));
+    negated.addAll(tokens);
+    return new Match(kind, negated, protocol);
+  }
+
+  /** True for a negated basic match such as {@code ! -s 10.0.0.0/8}. */
+  public boolean isNegated() {
+    return extension == null && kind != Kind.OTHER && tokens.get(0).equals("!");
+  }
+
+  /** The typed form of a module match; empty for basic matches, comments and {@code OTHER}. */
+  public Optional<MatchExtension> extension() {
+    return Optional.ofNullable(extension);
+  }
+
+  /**
+   * The typed form if it is a {@code type}, for example {@code extension(ConntrackMatch.class)}.
+   */
+  public <T extends MatchExtension> Optional<T> extension(Class<T> type) {
+    return extension().filter(type::isInstance).map(type::cast);
+  }
+
+  /** The value of a basic match ({@code -s}, {@code -d}, {@code -i}, {@code -o}, {@code -p}). */
+  public Optional<String> value() {
+    return basicRank() >= 0 && kind != Kind.OTHER
+        ? Optional.of(tokens.get(tokens.size() - 1))
+        : Optional.empty();
+  }
+
+  /** A short human-readable description, for example {@code "from 198.18.0.0/15"}. */
+  public String describe() {
+    String not = isNegated() ? "not " : "";
+    return switch (kind) {
+      case SOURCE -> "from " + not + value().orElseThrow();
+      case DESTINATION -> "to " + not + value().orElseThrow();
+      case IN_INTERFACE -> "in on " + not + value().orElseThrow();
+      case OUT_INTERFACE -> "out on " + not + value().orElseThrow();
+      case PROTOCOL -> "protocol " + not + value().orElseThrow();
+      case COMMENT -> "comment '" + Tokens.unquote(tokens.get(3)) + "'";
+      case OTHER -> "untyped '" + this + "'";
+      default -> extension.describe();
+    };
   }
 
   /**
@@ -123,18 +237,14 @@ public final class Match {
    * @param protocol {@code tcp}, {@code udp} or {@code sctp}
    */
   public static Match destinationPort(String protocol, PortRange ports) {
-    return port(protocol, "--dport", ports);
+    Objects.requireNonNull(ports, "ports");
+    return of(PortMatch.builder().protocol(protocol).destinationPort(ports).build());
   }
 
   /** {@code -m PROTO --sport PORT[:PORT]}; the rule must also match {@code -p PROTO}. */
   public static Match sourcePort(String protocol, PortRange ports) {
-    return port(protocol, "--sport", ports);
-  }
-
-  private static Match port(String protocol, String option, PortRange ports) {
-    checkPortProtocol(protocol);
     Objects.requireNonNull(ports, "ports");
-    return new Match(Kind.PORT, List.of("-m", protocol, option, ports.toString()), protocol);
+    return of(PortMatch.builder().protocol(protocol).sourcePort(ports).build());
   }
 
   /**
@@ -142,29 +252,22 @@ public final class Match {
    * also match {@code -p PROTO}.
    */
   public static Match destinationPorts(String protocol, List<PortRange> ports) {
-    return multiport(protocol, "--dports", ports);
+    return multiport(protocol, MultiportMatch.Direction.DESTINATION, ports);
   }
 
   /** {@code -m multiport --sports LIST}; the rule must also match {@code -p PROTO}. */
   public static Match sourcePorts(String protocol, List<PortRange> ports) {
-    return multiport(protocol, "--sports", ports);
+    return multiport(protocol, MultiportMatch.Direction.SOURCE, ports);
   }
 
-  private static Match multiport(String protocol, String option, List<PortRange> ports) {
-    checkPortProtocol(protocol);
-    if (ports.isEmpty()) {
-      throw new IllegalArgumentException("multiport needs at least one port");
-    }
-    int slots = 0;
-    for (PortRange range : ports) {
-      slots += range.isSinglePort() ? 1 : 2;
-    }
-    if (slots > 15) {
-      throw new IllegalArgumentException(
-          "multiport " + ports + " uses " + slots + " slots, at most 15 are allowed");
-    }
-    String list = ports.stream().map(PortRange::toString).collect(Collectors.joining(","));
-    return new Match(Kind.MULTIPORT, List.of("-m", "multiport", option, list), protocol);
+  private static Match multiport(
+      String protocol, MultiportMatch.Direction direction, List<PortRange> ports) {
+    return of(
+        MultiportMatch.builder()
+            .protocol(protocol)
+            .direction(direction)
+            .addAllPorts(ports)
+            .build());
   }
 
   /** {@code -m conntrack --ctstate STATES}. */
@@ -188,45 +291,30 @@ public final class Match {
 
   /**
    * {@code -m conntrack} with any of state, original destination port and direction (at least one),
-   * in the order iptables-save prints them.
+   * in the order iptables-save prints them; {@link ConntrackMatch} has every other option.
    */
   public static Match conntrack(
       Collection<ConntrackState> states,
       Optional<PortRange> originalDestinationPort,
       Optional<ConntrackDirection> direction) {
-    List<String> tokens = new ArrayList<>(List.of("-m", "conntrack"));
-    if (!states.isEmpty()) {
-      tokens.add("--ctstate");
-      tokens.add(EnumSet.copyOf(states).stream().map(Enum::name).collect(Collectors.joining(",")));
-    }
-    originalDestinationPort.ifPresent(
-        port -> {
-          tokens.add("--ctorigdstport");
-          tokens.add(port.toString());
-        });
-    direction.ifPresent(
-        dir -> {
-          tokens.add("--ctdir");
-          tokens.add(dir.name());
-        });
-    if (tokens.size() == 2) {
-      throw new IllegalArgumentException("a conntrack match needs a state, port or direction");
-    }
-    return new Match(Kind.CONNTRACK, tokens, null);
+    return of(
+        ConntrackMatch.builder()
+            .addAllStates(states)
+            .originalDestinationPort(originalDestinationPort)
+            .direction(direction)
+            .build());
   }
 
   /**
    * {@code -m addrtype --dst-type TYPE}, for example {@code LOCAL} for the node's own addresses.
    */
   public static Match destinationAddressType(String type) {
-    return new Match(
-        Kind.ADDRTYPE, List.of("-m", "addrtype", "--dst-type", checkAddressType(type)), null);
+    return of(AddrtypeMatch.builder().destinationTypes(AddrtypeMatch.types(type)).build());
   }
 
   /** {@code -m addrtype --src-type TYPE}. */
   public static Match sourceAddressType(String type) {
-    return new Match(
-        Kind.ADDRTYPE, List.of("-m", "addrtype", "--src-type", checkAddressType(type)), null);
+    return of(AddrtypeMatch.builder().sourceTypes(AddrtypeMatch.types(type)).build());
   }
 
   /**
@@ -235,15 +323,7 @@ public final class Match {
    * @param flags {@code src}, {@code dst} or a comma list such as {@code src,dst}
    */
   public static Match matchSet(String setName, String flags) {
-    if (!SET_NAME.matcher(setName).matches()) {
-      throw new IllegalArgumentException(
-          "ipset name '" + setName + "' must match " + SET_NAME.pattern());
-    }
-    if (!SET_FLAGS.matcher(flags).matches()) {
-      throw new IllegalArgumentException(
-          "ipset flags '" + flags + "' must be src or dst, comma-separated");
-    }
-    return new Match(Kind.SET, List.of("-m", "set", "--match-set", setName, flags), null);
+    return of(SetMatch.builder().name(setName).flags(List.of(flags.split(",", -1))).build());
   }
 
   /** {@code -m comment --comment TEXT}: at most 256 characters, no newline or NUL. */
@@ -291,21 +371,6 @@ public final class Match {
     return iface;
   }
 
-  private static void checkPortProtocol(String protocol) {
-    if (!Set.of("tcp", "udp", "sctp", "udplite", "dccp").contains(protocol)) {
-      throw new IllegalArgumentException(
-          "port match protocol '" + protocol + "' must be tcp, udp, sctp, udplite or dccp");
-    }
-  }
-
-  private static String checkAddressType(String type) {
-    if (!ADDRESS_TYPE.matcher(type).matches()) {
-      throw new IllegalArgumentException(
-          "address type '" + type + "' must be one of " + ADDRESS_TYPE.pattern());
-    }
-    return type;
-  }
-
   /** What this match tests. */
   public Kind kind() {
     return kind;
@@ -318,7 +383,7 @@ public final class Match {
 
   /** The protocol a port match needs the rule to match with {@code -p}; empty otherwise. */
   public Optional<String> requiredProtocol() {
-    return kind == Kind.PORT || kind == Kind.MULTIPORT ? Optional.of(protocol) : Optional.empty();
+    return extension == null ? Optional.empty() : extension.requiredProtocol();
   }
 
   /**

@@ -16,8 +16,12 @@ public final class PortRange {
   private final int last;
 
   private PortRange(int first, int last) {
-    checkPort(first);
-    checkPort(last);
+    this(first, last, 1);
+  }
+
+  private PortRange(int first, int last, int lowest) {
+    checkPort(first, lowest);
+    checkPort(last, lowest);
     if (first > last) {
       throw new IllegalArgumentException(
           "port range " + first + ":" + last + " must not end before it starts");
@@ -64,9 +68,49 @@ public final class PortRange {
     }
   }
 
-  private static void checkPort(int port) {
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("port " + port + " must be between 1 and 65535");
+  /**
+   * A range as a match may state it, where port 0 counts too: {@code fromZero(4)} is {@code 0:4},
+   * {@code fromZero(65535)} every port (as {@code ! --dport 0:65535}).
+   */
+  public static PortRange fromZero(int last) {
+    return new PortRange(0, last, 0);
+  }
+
+  /**
+   * Parses a port or range as iptables accepts it in a match: {@code PORT}, {@code FIRST:LAST},
+   * {@code :LAST} (from 0), {@code FIRST:} (to 65535) or {@code :} (every port), port 0 allowed.
+   *
+   * @throws IllegalArgumentException when the text is not a valid port or range
+   */
+  public static PortRange parseMatch(String text) {
+    Objects.requireNonNull(text, "text");
+    int colon = text.indexOf(':');
+    try {
+      if (colon < 0) {
+        int port = Integer.parseInt(text);
+        return new PortRange(port, port, 0);
+      }
+      String first = text.substring(0, colon);
+      String last = text.substring(colon + 1);
+      return new PortRange(
+          first.isEmpty() ? 0 : Integer.parseInt(first),
+          last.isEmpty() ? 65535 : Integer.parseInt(last),
+          0);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "port range '" + text + "' must be PORT or FIRST:LAST with ports 0-65535", e);
+    }
+  }
+
+  /** True when the range covers every port, 0 to 65535. */
+  public boolean isEveryPort() {
+    return first == 0 && last == 65535;
+  }
+
+  private static void checkPort(int port, int lowest) {
+    if (port < lowest || port > 65535) {
+      throw new IllegalArgumentException(
+          "port " + port + " must be between " + lowest + " and 65535");
     }
   }
 

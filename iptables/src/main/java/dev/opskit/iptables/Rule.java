@@ -72,12 +72,24 @@ public abstract class Rule {
     return String.join(" ", tokens());
   }
 
-  /** The protocol of the {@code -p} match, if any. */
+  /** The protocol of the {@code -p} match, if any and not negated. */
   public Optional<String> protocol() {
     return matches().stream()
-        .filter(m -> m.kind() == Match.Kind.PROTOCOL)
-        .map(m -> m.tokens().get(1))
+        .filter(m -> m.kind() == Match.Kind.PROTOCOL && !m.isNegated())
+        .flatMap(m -> m.value().stream())
         .findFirst();
+  }
+
+  /**
+   * A short human-readable description of the rule, for example {@code "from 198.18.1.0/24, tcp
+   * port 30001: accept"}.
+   */
+  public String describe() {
+    String matched =
+        matches().isEmpty()
+            ? "every packet"
+            : String.join(", ", matches().stream().map(Match::describe).toList());
+    return matched + ": " + target().map(Target::describe).orElse("count only");
   }
 
   @Override

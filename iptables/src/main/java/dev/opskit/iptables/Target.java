@@ -1,6 +1,5 @@
 package dev.opskit.iptables;
 
-import dev.opskit.iptables.internal.Tokens;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -10,7 +9,8 @@ import java.util.Set;
 /**
  * What a rule does with a matching packet: {@code -j ACCEPT}, {@code -j DROP}, {@code -j REJECT
  * --reject-with TYPE}, {@code -j RETURN}, {@code -j LOG}, a jump ({@code -j CHAIN}) or a goto
- * ({@code -g CHAIN}). Targets opskit does not model (DNAT, MASQUERADE, MARK…) parse as {@link
+ * ({@code -g CHAIN}), and typed extensions ({@link TargetExtension}: {@link NatTarget}, {@link
+ * MarkTarget}, {@link LogTarget}, {@link CtTarget}). Targets opskit does not model parse as {@link
  * Kind#OTHER} and keep their tokens as written.
  *
  * <pre>{@code
@@ -38,6 +38,22 @@ public final class Target {
     JUMP,
     /** Go to a user chain without coming back. */
     GOTO,
+    /** Rewrite the destination: a {@link NatTarget}. */
+    DNAT,
+    /** Rewrite the source: a {@link NatTarget}. */
+    SNAT,
+    /** Rewrite the source to the outgoing address: a {@link NatTarget}. */
+    MASQUERADE,
+    /** Rewrite the destination to this host: a {@link NatTarget}. */
+    REDIRECT,
+    /** Set the packet mark: a {@link MarkTarget}. */
+    MARK,
+    /** Set, save or restore the connection mark: a {@link MarkTarget}. */
+    CONNMARK,
+    /** Connection tracking settings: a {@link CtTarget}. */
+    CT,
+    /** Exempt from connection tracking: a {@link CtTarget}. */
+    NOTRACK,
     /** Anything else, kept as written. */
     OTHER
   }
@@ -114,10 +130,51 @@ public final class Target {
 
   private final Kind kind;
   private final List<String> tokens;
+  private final TargetExtension extension;
 
   private Target(Kind kind, List<String> tokens) {
+    this(kind, tokens, null);
+  }
+
+  private Target(Kind kind, List<String> tokens, TargetExtension extension) {
     this.kind = kind;
     this.tokens = List.copyOf(tokens);
+    this.extension = extension;
+  }
+
+  /**
+   * {@code -j NAME OPTIONS} from its typed form, for example {@code
+   * Target.of(MarkTarget.orMark(0x4000))}.
+   */
+  public static Target of(TargetExtension extension) {
+    Kind kind = Kind.valueOf(extension.name());
+    List<String> tokens = new ArrayList<>(List.of("-j", extension.name()));
+    tokens.addAll(extension.options());
+    return new Target(kind, tokens, extension);
+  }
+
+  /** The typed form of an extension target; empty for the others. */
+  public Optional<TargetExtension> extension() {
+    return Optional.ofNullable(extension);
+  }
+
+  /** The typed form if it is a {@code type}, for example {@code extension(NatTarget.class)}. */
+  public <T extends TargetExtension> Optional<T> extension(Class<T> type) {
+    return extension().filter(type::isInstance).map(type::cast);
+  }
+
+  /** A short human-readable description, for example {@code "jump to KUBE-SVC-X"}. */
+  public String describe() {
+    return switch (kind) {
+      case ACCEPT -> "accept";
+      case DROP -> "drop";
+      case REJECT -> "reject with " + tokens.get(3);
+      case RETURN -> "return";
+      case JUMP -> "jump to " + tokens.get(1);
+      case GOTO -> "go to " + tokens.get(1);
+      case OTHER -> "untyped '" + this + "'";
+      default -> extension.describe();
+    };
   }
 
   /** {@code -j ACCEPT}. */
@@ -166,23 +223,7 @@ public final class Target {
    */
   public static Target log(String prefix, int level) {
     Objects.requireNonNull(prefix, "prefix");
-    if (prefix.length() > 29 || prefix.indexOf('\n') >= 0 || prefix.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException(
-          "log prefix '" + prefix.replace("\n", "\\n") + "' must be at most 29 chars, one line");
-    }
-    if (level < 0 || level > 7) {
-      throw new IllegalArgumentException("log level " + level + " must be between 0 and 7");
-    }
-    List<String> tokens = new ArrayList<>(List.of("-j", "LOG"));
-    if (!prefix.isEmpty()) {
-      tokens.add("--log-prefix");
-      tokens.add(Tokens.quote(prefix));
-    }
-    if (level != 4) {
-      tokens.add("--log-level");
-      tokens.add(Integer.toString(level));
-    }
-    return new Target(Kind.LOG, tokens);
+    return of(LogTarget.builder().prefix(prefix).level(level).build());
   }
 
   /** {@code -j CHAIN}: continue in a user chain, and come back when it returns. */

@@ -350,7 +350,7 @@ class IptablesApplierTest {
   @Test
   void aRuleSetWithoutOwnerIsRefusedBeforeAnythingRuns() {
     FakeCommandExecutor fake = FakeCommandExecutor.create();
-    IptablesRuleSet unowned = IptablesRuleSet.parse(EMPTY_RAW);
+    IptablesRuleSet unowned = IptablesRuleSet.parse(IpFamily.IPV4, EMPTY_RAW);
     assertThatThrownBy(() -> IptablesApplier.create(fake).apply(unowned))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("has no owner");

@@ -39,7 +39,8 @@ class IptablesPlanTest {
   @Test
   void freshHostCreatesChainAndInsertsJumpAtTheTop() {
     IptablesPlan plan =
-        IptablesPlan.of(IptablesRuleSet.parse(FOREIGN), desired("web", "198.18.1.0/24"));
+        IptablesPlan.of(
+            IptablesRuleSet.parse(IpFamily.IPV4, FOREIGN), desired("web", "198.18.1.0/24"));
     assertThat(plan.isEmpty()).isFalse();
     assertThat(plan.restoreInputs()).containsOnlyKeys("raw");
     assertThat(plan.restoreInputs().get("raw"))
@@ -65,7 +66,7 @@ class IptablesPlanTest {
             + "-A OPSKIT-web -s 198.18.1.0/24 -j RETURN\n"
             + "-A OPSKIT-web -s 198.19.0.7/32 -j RETURN\n"
             + "-A OPSKIT-web -j DROP\nCOMMIT\n";
-    IptablesPlan plan = IptablesPlan.of(IptablesRuleSet.parse(applied), desired);
+    IptablesPlan plan = IptablesPlan.of(IptablesRuleSet.parse(IpFamily.IPV4, applied), desired);
     assertThat(plan.isEmpty()).isTrue();
     assertThat(plan.restoreInputs()).isEmpty();
     assertThat(plan.render()).contains("no changes");
@@ -73,9 +74,10 @@ class IptablesPlanTest {
 
   @Test
   void changedChainIsReplacedAndJumpKept() {
-    IptablesRuleSet before = IptablesRuleSet.parse(FOREIGN + "").ownedPart("web");
+    IptablesRuleSet before = IptablesRuleSet.parse(IpFamily.IPV4, FOREIGN + "").ownedPart("web");
     IptablesRuleSet observed =
         IptablesRuleSet.parse(
+            IpFamily.IPV4,
             desired("web", "198.18.1.0/24")
                 .render()
                 .replace("*raw\n", "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"));
@@ -97,7 +99,8 @@ class IptablesPlanTest {
             + "-A OPSKIT-web -j DROP\n-A OPSKIT-api -j DROP\nCOMMIT\n";
     IptablesPlan plan =
         IptablesPlan.of(
-            IptablesRuleSet.parse(observed), IptablesRuleSet.empty(IpFamily.IPV4, "web"));
+            IptablesRuleSet.parse(IpFamily.IPV4, observed),
+            IptablesRuleSet.empty(IpFamily.IPV4, "web"));
     assertThat(plan.restoreInputs().get("raw"))
         .isEqualTo(
             "*raw\n:OPSKIT-web - [0:0]\n-D PREROUTING -p tcp -m tcp --dport 30001 -j OPSKIT-web\n"
@@ -123,7 +126,7 @@ class IptablesPlanTest {
                     Chain.of("FORWARD", jump),
                     Chain.of("OPSKIT-web", Rule.of(Target.drop()))))
             .build();
-    IptablesPlan plan = IptablesPlan.of(IptablesRuleSet.parse(observed), filter);
+    IptablesPlan plan = IptablesPlan.of(IptablesRuleSet.parse(IpFamily.IPV4, observed), filter);
     assertThat(plan.restoreInputs()).containsOnlyKeys("raw", "filter");
     assertThat(plan.restoreInputs().get("raw")).contains("-X OPSKIT-web").contains("-D PREROUTING");
     assertThat(plan.restoreInputs().get("filter"))
@@ -135,7 +138,7 @@ class IptablesPlanTest {
   @Test
   void goldenForeignRulesNeverAppearInAPlan() throws IOException {
     IptablesRuleSet observed =
-        IptablesRuleSet.parse(IptablesRuleSetParseTest.golden("nft-v4.rules"));
+        IptablesRuleSet.parse(IpFamily.IPV4, IptablesRuleSetParseTest.golden("nft-v4.rules"));
     IptablesPlan plan = IptablesPlan.of(observed, IptablesRuleSet.empty(IpFamily.IPV4, "NP"));
     String all = String.join("", plan.restoreInputs().values());
     assertThat(all).doesNotContain("KUBE").doesNotContain("cali").doesNotContain(":INPUT");
@@ -146,13 +149,17 @@ class IptablesPlanTest {
   @Test
   void desiredMustBeOwnedAndSameFamily() {
     assertThatThrownBy(
-            () -> IptablesPlan.of(IptablesRuleSet.parse(FOREIGN), IptablesRuleSet.parse(FOREIGN)))
+            () ->
+                IptablesPlan.of(
+                    IptablesRuleSet.parse(IpFamily.IPV4, FOREIGN),
+                    IptablesRuleSet.parse(IpFamily.IPV4, FOREIGN)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("owner");
     assertThatThrownBy(
             () ->
                 IptablesPlan.of(
-                    IptablesRuleSet.parse(FOREIGN), IptablesRuleSet.empty(IpFamily.IPV6, "web")))
+                    IptablesRuleSet.parse(IpFamily.IPV4, FOREIGN),
+                    IptablesRuleSet.empty(IpFamily.IPV6, "web")))
         .hasMessageContaining("IPV6");
   }
 }

@@ -162,7 +162,7 @@ class ModelValidationTest {
                 + "-A OPSKIT-web -s 198.18.1.0/24 -j RETURN\n"
                 + "-A OPSKIT-web -j DROP\n"
                 + "COMMIT\n");
-    assertThat(IptablesRuleSet.parse(set.render()).ownedPart("web")).isEqualTo(set);
+    assertThat(IptablesRuleSet.parse(IpFamily.IPV4, set.render()).ownedPart("web")).isEqualTo(set);
     assertThat(set.renderCommands())
         .containsExactly(
             List.of("iptables", "-w", "-t", "raw", "-N", "OPSKIT-web"),
@@ -197,5 +197,55 @@ class ModelValidationTest {
                 "-j",
                 "RETURN"),
             List.of("iptables", "-w", "-t", "raw", "-A", "OPSKIT-web", "-j", "DROP"));
+  }
+
+  @Test
+  void typedExtensionsRefuseBadValuesNamingThem() {
+    assertThatThrownBy(() -> Match.comment("x").negate())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a basic match");
+    assertThatThrownBy(
+            () ->
+                PortMatch.builder().protocol("udp").addTcpFlagsMask(PortMatch.TcpFlag.SYN).build())
+        .hasMessageContaining("--tcp-flags needs protocol tcp, not udp");
+    assertThatThrownBy(() -> StatisticMatch.random(1.5)).hasMessageContaining("1.5");
+    assertThatThrownBy(() -> StatisticMatch.nth(3, 3)).hasMessageContaining("packet 3");
+    assertThatThrownBy(() -> MarkMatch.packet(0x1_0000_0000L, 1))
+        .hasMessageContaining("4294967296");
+    assertThatThrownBy(
+            () ->
+                NatTarget.builder().kind(NatTarget.Kind.MASQUERADE).addresses("198.18.0.1").build())
+        .hasMessageContaining("MASQUERADE takes ports");
+    assertThatThrownBy(
+            () -> NatTarget.builder().kind(NatTarget.Kind.DNAT).addresses("198.18.0.0/24").build())
+        .hasMessageContaining("'198.18.0.0/24'");
+    assertThatThrownBy(() -> HashlimitMatch.builder().rate("5/second").name("x").build())
+        .hasMessageContaining("'5/second'");
+    assertThatThrownBy(() -> CtTarget.builder().zone(70000).build()).hasMessageContaining("70000");
+    assertThatThrownBy(() -> StateMatch.builder().addStates(ConntrackState.DNAT).build())
+        .hasMessageContaining("DNAT");
+    assertThatThrownBy(() -> LimitMatch.of(5, "fortnight", 5)).hasMessageContaining("'fortnight'");
+    assertThatThrownBy(() -> AddrtypeMatch.builder().build())
+        .hasMessageContaining("needs a source or destination type");
+    assertThatThrownBy(() -> ConntrackMatch.builder().originalSource("198.18.0.300").build())
+        .hasMessageContaining("'198.18.0.300'");
+    assertThatThrownBy(() -> SetMatch.builder().name("x").addFlags("both").build())
+        .hasMessageContaining("'both'");
+    assertThatThrownBy(() -> PortRange.parseMatch("70000")).hasMessageContaining("70000");
+    assertThatThrownBy(() -> PortRange.of(0)).hasMessageContaining("between 1 and 65535");
+    assertThat(PortRange.parseMatch(":9")).isEqualTo(PortRange.fromZero(9));
+  }
+
+  @Test
+  void aNegatedProtocolIsNotTheRulesProtocol() {
+    assertThatThrownBy(
+            () ->
+                Rule.of(
+                    List.of(
+                        Match.protocol("tcp").negate(),
+                        Match.destinationPort("tcp", PortRange.of(80))),
+                    Target.drop()))
+        .hasMessageContaining("needs the rule to match -p tcp");
+    assertThat(Match.protocol("tcp").negate().negate()).isEqualTo(Match.protocol("tcp"));
   }
 }

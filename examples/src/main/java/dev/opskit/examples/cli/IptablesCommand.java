@@ -1,5 +1,6 @@
 package dev.opskit.examples.cli;
 
+import dev.opskit.iptables.Chain;
 import dev.opskit.iptables.IpFamily;
 import dev.opskit.iptables.IpsetSpec;
 import dev.opskit.iptables.IptablesApplier;
@@ -9,6 +10,7 @@ import dev.opskit.iptables.IptablesRuleSet;
 import dev.opskit.iptables.ModeChoice;
 import dev.opskit.iptables.NodePortAllowlist;
 import dev.opskit.iptables.PortRange;
+import dev.opskit.iptables.Rule;
 import dev.opskit.iptables.Table;
 import dev.opskit.iptables.UnsupportedDatapathException;
 import java.io.PrintWriter;
@@ -169,13 +171,22 @@ final class IptablesCommand {
   @Command(
       mixinStandardHelpOptions = true,
       name = "show",
-      description = "Print the opskit-owned chains and their jump rules.")
+      description = {
+        "Print the opskit-owned chains and their jump rules, one typed description per rule.",
+        "With --all every chain (kube-proxy's, Calico's…); with --raw the iptables-save text."
+      })
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin HostOptions host;
 
     @Option(names = "--name", description = "Only this allowlist.")
     String name;
+
+    @Option(names = "--all", description = "Every table and chain, not only opskit's.")
+    boolean all;
+
+    @Option(names = "--raw", description = "Print iptables-restore text instead of descriptions.")
+    boolean raw;
 
     @Override
     public Integer call() throws Exception {
@@ -184,17 +195,53 @@ final class IptablesCommand {
         IptablesApplier applier = IptablesApplier.create(session.executor);
         for (IpFamily family : IpFamily.values()) {
           IptablesRuleSet observed = applier.observe(family);
+          if (all) {
+            out.printf("# %s%n", family);
+            print(observed, out);
+            continue;
+          }
           for (String owner : name != null ? Set.of(name) : owners(observed)) {
             IptablesRuleSet owned = observed.ownedPart(owner);
             if (!owned.tables().isEmpty()) {
               out.printf("# %s, owner %s%n", family, owner);
-              out.print(owned.render());
+              print(owned, out);
             }
           }
         }
         out.flush();
       }
       return 0;
+    }
+
+    private void print(IptablesRuleSet set, PrintWriter out) {
+      if (raw) {
+        out.print(set.render());
+      } else {
+        describe(set, out);
+      }
+    }
+
+    /**
+     * Each table, chain and rule: the rule's number, its typed description and its line as
+     * iptables-save prints it.
+     */
+    static void describe(IptablesRuleSet set, PrintWriter out) {
+      for (Table table : set.tables()) {
+        out.printf("table %s%n", table.name());
+        for (Chain chain : table.chains()) {
+          if (chain.rules().isEmpty() && table.isBuiltin(chain.name())) {
+            continue;
+          }
+          out.printf(
+              "  chain %s%s%n",
+              chain.name(), chain.policy().map(p -> " (policy " + p + ")").orElse(""));
+          int number = 1;
+          for (Rule rule : chain.rules()) {
+            out.printf("    %d. %s%n", number++, rule.describe());
+            out.printf("       -A %s %s%n", chain.name(), rule.spec());
+          }
+        }
+      }
     }
 
     private static Set<String> owners(IptablesRuleSet observed) {

@@ -73,11 +73,70 @@ class IptablesCliIT {
 
     CliRun show = CliRun.of("iptables", "show", "--netns", node);
     assertThat(show.exitCode).isZero();
-    assertThat(show.out).contains("owner web").contains(":OPSKIT-web");
+    assertThat(show.out)
+        .contains("# IPV4, owner web")
+        .contains("table raw")
+        .contains("  chain OPSKIT-web")
+        .contains("from 198.18.2.7/32: return")
+        .contains("-A OPSKIT-web -s 198.18.2.7/32 -j RETURN")
+        .contains("protocol tcp, tcp ports [30001, 30100:30110]");
+    CliRun raw = CliRun.of("iptables", "show", "--netns", node, "--raw");
+    assertThat(raw.out).contains(":OPSKIT-web - [0:0]");
 
     CliRun remove = CliRun.of("iptables", "remove-nodeport", "--netns", node, "--name", "web");
     assertThat(remove.exitCode).as(remove.toString()).isZero();
     assertThat(save()).doesNotContain("OPSKIT-web");
+  }
+
+  @Test
+  void showAllDescribesEveryRuleTyped() {
+    net.exec(node, "iptables", "-w", "-t", "nat", "-N", "KUBE-SEP-TEST");
+    net.exec(
+        node,
+        "iptables",
+        "-w",
+        "-t",
+        "nat",
+        "-A",
+        "KUBE-SEP-TEST",
+        "-m",
+        "comment",
+        "--comment",
+        "ns1/web:http",
+        "-m",
+        "tcp",
+        "-p",
+        "tcp",
+        "-j",
+        "DNAT",
+        "--to-destination",
+        "198.18.2.2:8080");
+    net.exec(
+        node,
+        "ip6tables",
+        "-w",
+        "-A",
+        "INPUT",
+        "!",
+        "-s",
+        "2001:db8::/32",
+        "-m",
+        "conntrack",
+        "--ctstate",
+        "NEW",
+        "-j",
+        "DROP");
+
+    CliRun show = CliRun.of("iptables", "show", "--netns", node, "--all");
+
+    assertThat(show.exitCode).as(show.toString()).isZero();
+    assertThat(show.out)
+        .contains("# IPV4")
+        .contains("  chain KUBE-SEP-TEST")
+        .contains("    1. protocol tcp, comment 'ns1/web:http', tcp: DNAT to 198.18.2.2 port 8080")
+        .contains("# IPV6")
+        .contains("from not 2001:db8::/32, conntrack state NEW: drop")
+        .doesNotContain("untyped");
   }
 
   @Test

@@ -119,6 +119,18 @@ public final class Cidrs {
         + prefix;
   }
 
+  /**
+   * The form extension options print an address in: {@link #normalize} without {@code /32} or
+   * {@code /128} for a single address.
+   */
+  public static String compact(String text) {
+    String normal = normalize(text);
+    if (normal.endsWith("/32") && !normal.contains(":")) {
+      return normal.substring(0, normal.length() - 3);
+    }
+    return normal.endsWith("/128") ? normal.substring(0, normal.length() - 4) : normal;
+  }
+
   /** The family of a (valid) address or CIDR. */
   public static IpFamily family(String cidr) {
     return cidr.contains(":") ? IpFamily.IPV6 : IpFamily.IPV4;
