@@ -202,7 +202,12 @@ public abstract class NodePortAllowlist {
           Rule.of(List.of(Match.matchSet(ipsetName(family), "src")), Target.returnToCaller()));
     } else {
       for (String cidr : allowedCidrs(family)) {
-        rules.add(Rule.of(List.of(Match.source(cidr)), Target.returnToCaller()));
+        // iptables prints no source for "everyone": the rule reads back without it
+        boolean everyone = cidr.endsWith("/0");
+        rules.add(
+            everyone
+                ? Rule.of(Target.returnToCaller())
+                : Rule.of(List.of(Match.source(cidr)), Target.returnToCaller()));
       }
     }
     rules.add(Rule.of(Target.drop()));

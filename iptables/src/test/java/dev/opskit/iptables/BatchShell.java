@@ -62,6 +62,8 @@ final class BatchShell {
       String input = null;
       if (kind.equals("a")) {
         input = args.get(at++);
+      } else if (kind.equals("s")) {
+        input = new String(stdin, StandardCharsets.UTF_8);
       } else if (kind.equals("p")) {
         input = payloads.get(Integer.parseInt(args.get(at++)));
       }

@@ -1,5 +1,6 @@
 package dev.opskit.examples.cli;
 
+import dev.opskit.iptables.HostLockedException;
 import dev.opskit.iptables.IpFamily;
 import dev.opskit.iptables.IpsetSpec;
 import dev.opskit.iptables.IptablesApplier;
@@ -8,6 +9,7 @@ import dev.opskit.iptables.IptablesPlan;
 import dev.opskit.iptables.IptablesRuleSet;
 import dev.opskit.iptables.NodePortAllowlist;
 import dev.opskit.iptables.PortRange;
+import dev.opskit.iptables.SelfLockoutException;
 import dev.opskit.iptables.Table;
 import java.io.PrintWriter;
 import java.util.List;
@@ -78,6 +80,18 @@ final class IptablesCommand {
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 
+    @Option(
+        names = "--normalize",
+        description = "Accept a CIDR with host bits set (1.2.3.4/8) and clear them (1.0.0.0/8).")
+    boolean normalize;
+
+    @Option(
+        names = "--force",
+        description =
+            "Apply even when a port is the one this connection uses (e.g. SSH's 22) or the"
+                + " allowlist would drop this connection.")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
@@ -87,9 +101,18 @@ final class IptablesCommand {
               .addAllAllowedCidrs(allowed)
               .addAllProtocols(protocols)
               .mode(mode(mode))
-              .useIpset(ipset);
+              .useIpset(ipset)
+              .normalizeCidrs(normalize)
+              .allowConnectionPort(force)
+              .allowSelfLockout(force);
       ports.forEach(port -> builder.addPorts(PortRange.parse(port.replace('-', ':'))));
-      NodePortAllowlist allowlist = builder.build();
+      NodePortAllowlist allowlist;
+      try {
+        allowlist = builder.build();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            e.getMessage().replace("normalizeCidrs(true)", "--normalize"), e);
+      }
       allowlist.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
       try (HostOptions.Session session = host.open()) {
         IptablesApplier applier = IptablesApplier.create(session.executor);
@@ -107,7 +130,23 @@ final class IptablesCommand {
           out.flush();
           return 0;
         }
-        IptablesApplyResult result = applier.apply(allowlist);
+        IptablesApplyResult result;
+        try {
+          result = applier.apply(allowlist);
+        } catch (SelfLockoutException e) {
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "opskit: "
+                      + e.getMessage()
+                          .replaceAll(
+                              "\\(allow it explicitly with \\w+\\(true\\)\\)", "(use --force)"));
+          return OpskitCli.USAGE;
+        } catch (HostLockedException e) {
+          spec.commandLine().getErr().println("opskit: " + e.getMessage());
+          return OpskitCli.FAILED;
+        }
+        result.recovery().ifPresent(r -> spec.commandLine().getErr().println("note: " + r));
         out.println(result.summary());
         out.flush();
       }

@@ -32,7 +32,9 @@ import java.util.UUID;
  * drops, a JVM killed) does not stop it between two writes, and it receives every write's input
  * before running the first write: inputs too large for an argument travel on stdin, are staged in
  * files next to the lock, and must end with the batch's marker, so that a stdin cut short runs no
- * write at all.
+ * write at all. A batch with one write only feeds that write's input from stdin directly: one
+ * {@code iptables-restore} or {@code ipset restore} (fill aside, then swap) fails whole on an input
+ * cut short, so staging would buy nothing there.
  *
  * <p>A <em>read</em> runs with stdin from {@code /dev/null}, and the batch goes on when it fails. A
  * <em>write</em> feeds its input to the command, and a failing write ends the batch: nothing after
@@ -105,6 +107,7 @@ public final class ShellBatch {
           "  printf '%s\\n' \"$m\"; printf '%s\\n' \"$m\" >&2",
           "  case $k in",
           "    a) printf '%s' \"$in\" | \"$@\" ;;",
+          "    s) \"$@\" ;;",
           "    p) \"$@\" <\"$f.in$x\" ;;",
           "    *) \"$@\" </dev/null ;;",
           "  esac",
@@ -290,11 +293,19 @@ public final class ShellBatch {
   /** The one command that runs every step. */
   public Command command() {
     boolean write = expectedGeneration >= 0;
+    // a lone write is atomic on its own: a stdin cut short fails it whole (no COMMIT, no swap),
+    // so its input goes straight to it rather than through a staged copy
+    boolean direct =
+        journal == null
+            && payloads.size() == 1
+            && steps.stream().filter(Step::isWrite).count() == 1;
     List<String> staged = new ArrayList<>();
     if (journal != null) {
       staged.add(journal);
     }
-    staged.addAll(payloads);
+    if (!direct) {
+      staged.addAll(payloads);
+    }
     int offset = journal != null ? 1 : 0;
     List<String> argv =
         new ArrayList<>(
@@ -321,15 +332,18 @@ public final class ShellBatch {
       } else if (step.payload() < 0) {
         argv.add("a");
       } else {
-        argv.add("p");
+        argv.add(direct ? "s" : "p");
       }
       argv.add(Integer.toString(step.argv().size()));
-      if (step.isWrite()) {
+      if (step.isWrite() && !(direct && step.payload() >= 0)) {
         argv.add(step.payload() < 0 ? step.input() : Integer.toString(step.payload() + offset));
       }
       argv.addAll(step.argv());
     }
     Command command = Command.of(argv);
+    if (direct) {
+      return command.withStdin(payloads.get(0));
+    }
     if (staged.isEmpty()) {
       return command;
     }

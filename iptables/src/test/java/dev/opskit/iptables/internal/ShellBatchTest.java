@@ -203,6 +203,22 @@ class ShellBatchTest {
   }
 
   @Test
+  void aLoneLargeWriteReadsStdinDirectlyWithoutAStagedCopy() throws Exception {
+    program("restore", "cat > \"$1\"");
+    String big = "b".repeat(ShellBatch.EMBEDDED_LIMIT * 2) + "\n";
+    ShellBatch batch =
+        batch()
+            .expectGeneration(0)
+            .write(List.of("restore", bin.resolve("big").toString()), big)
+            .read(List.of("true"));
+    assertThat(stdin(batch.command())).isEqualTo(big);
+
+    assertThat(run(batch, Map.of())).hasSize(2).allMatch(ExecResult::isSuccess);
+    assertThat(Files.readString(bin.resolve("big"))).isEqualTo(big);
+    assertThat(file(".in0")).doesNotExist();
+  }
+
+  @Test
   void aStdinCutShortRunsNoWrite() throws Exception {
     program("restore", "cat > \"$1\"");
     ShellBatch batch =
