@@ -56,6 +56,14 @@ import org.slf4j.LoggerFactory;
  * applier.remove(allowlist); // deletes exactly what the allowlist owns
  * }</pre>
  *
+ * <p>Applies to one host are serialised and crash-safe. Each call holds a host-side lock ({@code
+ * flock} on a file in {@link Builder#stateDirectory}, {@code /run/opskit} by default, one per
+ * network namespace) for its whole batch, waiting at most {@link Builder#lockWait}; the write call
+ * runs only when no other apply wrote since the read its plan came from, and otherwise the apply
+ * reads and plans again. A write of several steps (IPv4 and IPv6, or an ipset and its rules) leaves
+ * a journal on the host while it runs; the next call of any kind finishes it (or rolls it back) and
+ * says so in {@link IptablesApplyResult#recovery()}. The host needs {@code flock} (util-linux).
+ *
  * <p>The backend (nf_tables or legacy) is detected from {@code iptables --version} and the matching
  * {@code -save}/{@code -restore} programs are used, never a mix; it can also be fixed in the
  * builder. Thread-safe for use by one caller at a time per host (iptables itself serialises writers
@@ -336,6 +344,12 @@ public final class IptablesApplier {
     String recovery = null;
     for (int tries = 1; ; tries++) {
       if (read.journal().isPresent()) {
+        if (tries > ATTEMPTS) {
+          throw new IptablesApplyException(
+              "an interrupted apply's journal stays on the host after " + ATTEMPTS + " recoveries",
+              null,
+              false);
+        }
         recovery = recover(read.journal().get());
         LOG.warn("{}", recovery);
         read = reader.read();
