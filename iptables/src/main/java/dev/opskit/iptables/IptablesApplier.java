@@ -86,6 +86,7 @@ public final class IptablesApplier {
   private final String stateDirectory;
   private final Duration lockWait;
   private volatile IptablesBackend detected;
+  private volatile String namespaceKey;
 
   private IptablesApplier(Builder builder) {
     this.executor = builder.executor;
@@ -113,13 +114,11 @@ public final class IptablesApplier {
     if (fixedBackend != null) {
       return fixedBackend;
     }
-    IptablesBackend backend = detected;
-    if (backend == null) {
-      ExecResult version = run(Command.of("iptables", "--version")).requireSuccess();
-      backend = IptablesBackend.fromVersion(version.stdoutUtf8() + version.stderrUtf8());
-      detected = backend;
+    if (detected == null) {
+      // detected by a read batch, which also learns the host files' names for later batches
+      read(false, false, List.of(), List.of());
     }
-    return backend;
+    return detected;
   }
 
   private String program(IpFamily family, String suffix) throws IOException, InterruptedException {
@@ -145,7 +144,7 @@ public final class IptablesApplier {
       Collection<IpFamily> families,
       Collection<String> ipsetNames)
       throws IOException, InterruptedException {
-    ShellBatch batch = ShellBatch.create(stateDirectory, lockWait);
+    ShellBatch batch = ShellBatch.create(stateDirectory, lockWait).namespaceKey(namespaceKey);
     if (sshConnection) {
       batch.read(ShellBatch.SSH_CONNECTION);
     }
@@ -185,7 +184,9 @@ public final class IptablesApplier {
    */
   private ShellBatch.Outcome outcome(ShellBatch batch, ExecResult ran) throws IOException {
     try {
-      return batch.results(ran);
+      ShellBatch.Outcome outcome = batch.results(ran);
+      namespaceKey = outcome.namespaceKey();
+      return outcome;
     } catch (ShellBatch.RefusedException e) {
       switch (e.refusal()) {
         case LOCKED:
@@ -1055,7 +1056,10 @@ public final class IptablesApplier {
       long generation,
       String journal)
       throws IOException, InterruptedException {
-    ShellBatch batch = ShellBatch.create(stateDirectory, lockWait).expectGeneration(generation);
+    ShellBatch batch =
+        ShellBatch.create(stateDirectory, lockWait)
+            .namespaceKey(namespaceKey)
+            .expectGeneration(generation);
     if (journal != null) {
       batch.journal(journal);
     }

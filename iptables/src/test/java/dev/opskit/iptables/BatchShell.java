@@ -39,12 +39,12 @@ final class BatchShell {
   /** The steps of a batched call, with the inputs of its writes. */
   static List<Step> parse(Command batch) {
     List<String> argv = batch.argv();
-    int payloadCount = Integer.parseInt(argv.get(9));
+    int payloadCount = Integer.parseInt(argv.get(10));
     List<String> payloads = new ArrayList<>();
     byte[] stdin = batch.stdin();
     int offset = 0;
     for (int i = 0; i < payloadCount; i++) {
-      int size = Integer.parseInt(argv.get(10 + i));
+      int size = Integer.parseInt(argv.get(11 + i));
       // an argv without its stdin (as recorded) still names the steps
       payloads.add(
           offset + size <= stdin.length
@@ -52,7 +52,7 @@ final class BatchShell {
               : "");
       offset += size;
     }
-    List<String> args = argv.subList(10 + payloadCount, argv.size());
+    List<String> args = argv.subList(11 + payloadCount, argv.size());
     List<Step> steps = new ArrayList<>();
     int at = 0;
     while (at < args.size()) {
@@ -96,7 +96,7 @@ final class BatchShell {
       }
       generation.incrementAndGet();
     }
-    out.append(marker).append(' ').append(generation.get()).append(" 0\n");
+    out.append(marker).append(' ').append(generation.get()).append(" 0 1\n");
     for (Step step : parse(batch)) {
       Command command = Command.of(step.argv());
       ExecResult result =

@@ -63,23 +63,26 @@ public final class ShellBatch {
   /**
    * Positional arguments: $1 the marker, $2 the state directory, $3 the lock wait in seconds, $4
    * the expected generation ({@code -} for a read batch), $5 1 when the first stdin payload is a
-   * journal, $6 the number of stdin payloads, then their sizes in bytes, then per step a kind
-   * ({@code r} read, {@code a} write fed from the next argument, {@code p} write fed from the
-   * staged payload whose index is the next argument), the number of argv words (1 to 3), the input
-   * or payload index, and the words. The first stdout line is {@code MARKER GENERATION JOURNAL}, or
-   * {@code MARKER ! REASON DETAIL} when the batch ran nothing.
+   * journal, $6 the network namespace's key ({@code -}: read it from {@code /proc/self/ns/net}), $7
+   * the number of stdin payloads, then their sizes in bytes, then per step a kind ({@code r} read,
+   * {@code a} write fed from the next argument, {@code p} write fed from the staged payload whose
+   * index is the next argument), the number of argv words (1 to 3), the input or payload index, and
+   * the words. The first stdout line is {@code MARKER GENERATION JOURNAL NAMESPACE}, or {@code
+   * MARKER ! REASON DETAIL} when the batch ran nothing.
    */
   static final String SCRIPT =
       String.join(
           "\n",
           "trap '' HUP PIPE",
-          "m=$1 d=$2 w=$3 g=$4 j=$5 n=$6",
-          "shift 6",
+          "m=$1 d=$2 w=$3 g=$4 j=$5 ns=$6 n=$7",
+          "shift 7",
           "clean() { k=0; while [ \"$k\" -lt \"$n\" ]; do : >\"$f.in$k\"; k=$((k+1)); done; }",
           "fail() { printf '%s ! %s\\n' \"$m\" \"$*\"; exit 0; }",
           "[ -d \"$d\" ] || mkdir -p -m 700 \"$d\" 2>/dev/null || fail dir \"$d\"",
-          "ns=$(readlink /proc/self/ns/net 2>/dev/null)",
-          "ns=${ns#*[}; ns=${ns%]}",
+          "if [ \"$ns\" = - ]; then",
+          "  ns=$(readlink /proc/self/ns/net 2>/dev/null)",
+          "  ns=${ns#*[}; ns=${ns%]}",
+          "fi",
           "f=$d/iptables${ns:+-$ns}",
           "command -v flock >/dev/null 2>&1 || fail noflock",
           "{ exec 9>>\"$f.lock\"; } 2>/dev/null || fail dir \"$d\"",
@@ -100,7 +103,7 @@ public final class ShellBatch {
           "  c=$((c+1)); printf '%s\\n' \"$c\" >\"$f.gen\" || { clean; fail dir \"$d\"; }",
           "  if [ \"$j\" = 1 ]; then mv -f \"$f.in0\" \"$f.journal\" || { clean; fail dir \"$d\"; }; fi",
           "elif [ -s \"$f.journal\" ]; then o=1; fi",
-          "printf '%s %s %s\\n' \"$m\" \"$c\" \"$o\"",
+          "printf '%s %s %s %s\\n' \"$m\" \"$c\" \"$o\" \"${ns:--}\"",
           "run() {",
           "  k=$1",
           "  shift",
@@ -184,7 +187,8 @@ public final class ShellBatch {
    * What a batch that ran reports: the host's generation (after the bump, for a write batch), the
    * journal an unfinished batch left (read batches only), and one result per step that ran.
    */
-  public record Outcome(long generation, Optional<String> journal, List<ExecResult> steps) {}
+  public record Outcome(
+      long generation, Optional<String> journal, List<ExecResult> steps, String namespaceKey) {}
 
   private final String marker;
   private final String directory;
@@ -193,6 +197,7 @@ public final class ShellBatch {
   private final List<String> payloads = new ArrayList<>();
   private long expectedGeneration = -1;
   private String journal;
+  private String namespaceKey = "-";
   private int embedded;
 
   private ShellBatch(String marker, String directory, Duration lockWait) {
@@ -248,6 +253,18 @@ public final class ShellBatch {
       throw new IllegalStateException("only a write batch carries a journal");
     }
     this.journal = Objects.requireNonNull(text, "journal");
+    return this;
+  }
+
+  /**
+   * Names the host files after {@code key}, the network namespace's key a previous batch on the
+   * same executor reported ({@link Outcome#namespaceKey()}), sparing the batch a process that reads
+   * it.
+   */
+  public ShellBatch namespaceKey(String key) {
+    if (key != null && key.matches("[0-9]{1,20}")) {
+      this.namespaceKey = key;
+    }
     return this;
   }
 
@@ -319,6 +336,7 @@ public final class ShellBatch {
                 lockWait,
                 write ? Long.toString(expectedGeneration) : READ,
                 journal != null ? "1" : "0",
+                namespaceKey,
                 Integer.toString(staged.size())));
     ByteArrayOutputStream stdin = new ByteArrayOutputStream();
     for (String payload : staged) {
@@ -370,11 +388,13 @@ public final class ShellBatch {
           "batched commands printed no header"
               + (err.isBlank() ? "" : ": " + err.strip().lines().findFirst().orElse("")));
     }
-    String[] header = out.substring(marker.length() + 1, headerEnd).split(" ", 3);
-    if (header[0].equals("!")) {
-      String detail = header.length > 2 ? header[2] : "";
-      throw new RefusedException(refusal(header.length > 1 ? header[1] : ""), detail);
+    String line = out.substring(marker.length() + 1, headerEnd);
+    if (line.startsWith("!")) {
+      String[] refused = line.split(" ", 3);
+      String detail = refused.length > 2 ? refused[2] : "";
+      throw new RefusedException(refusal(refused.length > 1 ? refused[1] : ""), detail);
     }
+    String[] header = line.split(" ", 3);
     long generation;
     try {
       generation = Long.parseLong(header[0]);
@@ -395,7 +415,8 @@ public final class ShellBatch {
         break;
       }
     }
-    return new Outcome(generation, Optional.ofNullable(journalText), results);
+    String key = header.length > 2 ? header[2] : "-";
+    return new Outcome(generation, Optional.ofNullable(journalText), results, key);
   }
 
   private static Refusal refusal(String word) {
