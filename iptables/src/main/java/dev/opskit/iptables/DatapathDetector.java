@@ -3,6 +3,7 @@ package dev.opskit.iptables;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.iptables.internal.DatapathProbe;
 import java.io.IOException;
+import java.time.Duration;
 
 /**
  * Finds out what translates NodePort traffic on a node, so that an allowlist is enforced where it
@@ -34,8 +35,12 @@ public interface DatapathDetector {
    */
   Datapath detect() throws IOException, InterruptedException;
 
-  /** The detector that reads the node through {@code executor} (not closed by it). */
+  /**
+   * The detector that reads the node through {@code executor} (not closed by it), taking the host's
+   * opskit lock in {@link IptablesApplier#DEFAULT_STATE_DIRECTORY} for its one read.
+   */
   static DatapathDetector on(CommandExecutor executor) {
-    return new DatapathProbe(executor);
+    return new DatapathProbe(
+        executor, IptablesApplier.DEFAULT_STATE_DIRECTORY, Duration.ofSeconds(20));
   }
 }

@@ -5,10 +5,13 @@ import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import dev.opskit.core.OpskitException;
 import dev.opskit.iptables.internal.Cidrs;
+import dev.opskit.iptables.internal.DatapathProbe;
+import dev.opskit.iptables.internal.Journal;
 import dev.opskit.iptables.internal.RuleSetParser;
 import dev.opskit.iptables.internal.ShellBatch;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -18,8 +21,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -54,6 +57,14 @@ import org.slf4j.LoggerFactory;
  * applier.remove(allowlist); // deletes exactly what the allowlist owns
  * }</pre>
  *
+ * <p>Applies to one host are serialised and crash-safe. Each call holds a host-side lock ({@code
+ * flock} on a file in {@link Builder#stateDirectory}, {@code /run/opskit} by default, one per
+ * network namespace) for its whole batch, waiting at most {@link Builder#lockWait}; the write call
+ * runs only when no other apply wrote since the read its plan came from, and otherwise the apply
+ * reads and plans again. A write of several steps (IPv4 and IPv6, or an ipset and its rules) leaves
+ * a journal on the host while it runs; the next call of any kind finishes it (or rolls it back) and
+ * says so in {@link IptablesApplyResult#recovery()}. The host needs {@code flock} (util-linux).
+ *
  * <p>The backend (nf_tables or legacy) is detected from {@code iptables --version} and the matching
  * {@code -save}/{@code -restore} programs are used, never a mix; it can also be fixed in the
  * builder. Thread-safe for use by one caller at a time per host (iptables itself serialises writers
@@ -62,6 +73,10 @@ import org.slf4j.LoggerFactory;
 public final class IptablesApplier {
   private static final Logger LOG = LoggerFactory.getLogger(IptablesApplier.class);
   private static final List<String> VERSION = List.of("iptables", "--version");
+  private static final int ATTEMPTS = 5;
+
+  /** Where the host keeps the apply lock and journal unless the builder says otherwise. */
+  public static final String DEFAULT_STATE_DIRECTORY = "/run/opskit";
 
   private final CommandExecutor executor;
   private final IptablesBackend fixedBackend;
@@ -70,7 +85,10 @@ public final class IptablesApplier {
   private final int protectedPort;
   private final boolean verifyAfterApply;
   private final DatapathDetector datapathDetector;
+  private final String stateDirectory;
+  private final Duration lockWait;
   private volatile IptablesBackend detected;
+  private volatile String namespaceKey;
 
   private IptablesApplier(Builder builder) {
     this.executor = builder.executor;
@@ -79,10 +97,12 @@ public final class IptablesApplier {
     this.protectedClient = builder.protectedClient;
     this.protectedPort = builder.protectedPort;
     this.verifyAfterApply = builder.verifyAfterApply;
+    this.stateDirectory = builder.stateDirectory;
+    this.lockWait = builder.lockWait;
     this.datapathDetector =
         builder.datapathDetector != null
             ? builder.datapathDetector
-            : DatapathDetector.on(builder.executor);
+            : new DatapathProbe(builder.executor, stateDirectory, lockWait);
   }
 
   /** An applier with backend detection and a 60-second timeout per command. */
@@ -100,13 +120,11 @@ public final class IptablesApplier {
     if (fixedBackend != null) {
       return fixedBackend;
     }
-    IptablesBackend backend = detected;
-    if (backend == null) {
-      ExecResult version = run(Command.of("iptables", "--version")).requireSuccess();
-      backend = IptablesBackend.fromVersion(version.stdoutUtf8() + version.stderrUtf8());
-      detected = backend;
+    if (detected == null) {
+      // detected by a read batch, which also learns the host files' names for later batches
+      read(false, false, List.of(), List.of());
     }
-    return backend;
+    return detected;
   }
 
   private String program(IpFamily family, String suffix) throws IOException, InterruptedException {
@@ -118,17 +136,21 @@ public final class IptablesApplier {
     return fixedBackend == null ? family.command() + suffix : fixedBackend.program(family, suffix);
   }
 
+  /** What one read batch returned: each step's result by argv, the generation, the journal. */
+  private record HostRead(
+      Map<List<String>, ExecResult> results, long generation, Optional<String> journal) {}
+
   /**
-   * Runs the read-only steps in one call and returns each step's result by its argv. Detects the
-   * backend in the same call when it is not known yet.
+   * Runs the read-only steps in one call, under the host lock, and returns each step's result by
+   * its argv. Detects the backend in the same call when it is not known yet.
    */
-  private Map<List<String>, ExecResult> read(
+  private HostRead read(
       boolean sshConnection,
       boolean listIpsets,
       Collection<IpFamily> families,
       Collection<String> ipsetNames)
       throws IOException, InterruptedException {
-    ShellBatch batch = ShellBatch.create();
+    ShellBatch batch = ShellBatch.create(stateDirectory, lockWait).namespaceKey(namespaceKey);
     if (sshConnection) {
       batch.read(ShellBatch.SSH_CONNECTION);
     }
@@ -137,15 +159,61 @@ public final class IptablesApplier {
       batch.read(VERSION);
     }
     addReads(batch, listIpsets, families, ipsetNames);
-    if (batch.isEmpty()) {
-      return Map.of();
-    }
-    Map<List<String>, ExecResult> results = byArgv(batch.results(run(batch.command())));
+    ShellBatch.Outcome outcome = outcome(batch, run(batch.command()));
+    Map<List<String>, ExecResult> results = byArgv(outcome.steps());
     if (detect) {
       ExecResult version = results.get(VERSION).requireSuccess();
       detected = IptablesBackend.fromVersion(version.stdoutUtf8() + version.stderrUtf8());
     }
-    return results;
+    return new HostRead(results, outcome.generation(), outcome.journal());
+  }
+
+  /** {@link #read}, first finishing (or undoing) an apply that a journal shows was interrupted. */
+  private HostRead readRecovered(
+      boolean sshConnection,
+      boolean listIpsets,
+      Collection<IpFamily> families,
+      Collection<String> ipsetNames)
+      throws IOException, InterruptedException {
+    HostRead read = read(sshConnection, listIpsets, families, ipsetNames);
+    if (read.journal().isPresent()) {
+      LOG.warn("{}", recover(read.journal().get()));
+      read = read(sshConnection, listIpsets, families, ipsetNames);
+    }
+    return read;
+  }
+
+  /**
+   * The steps' results, or the exception that says why the batch ran none of them.
+   *
+   * @throws StaleException when another write ran since the generation a write batch expected
+   */
+  private ShellBatch.Outcome outcome(ShellBatch batch, ExecResult ran) throws IOException {
+    try {
+      ShellBatch.Outcome outcome = batch.results(ran);
+      namespaceKey = outcome.namespaceKey();
+      return outcome;
+    } catch (ShellBatch.RefusedException e) {
+      switch (e.refusal()) {
+        case LOCKED:
+          throw new HostLockedException(e.detail(), lockWait);
+        case STALE:
+          throw new StaleException();
+        case NO_FLOCK:
+          throw new OpskitException(
+              "the host has no flock program (util-linux), which opskit needs to serialise"
+                  + " applies");
+        case INPUT:
+          throw new IOException(
+              "the host received only part of the batch's input; it changed nothing");
+        default:
+          throw new OpskitException(
+              "cannot use state directory "
+                  + stateDirectory
+                  + " on the host for the apply lock and journal (set it with"
+                  + " IptablesApplier.Builder.stateDirectory)");
+      }
+    }
   }
 
   /**
@@ -173,13 +241,15 @@ public final class IptablesApplier {
     return byArgv;
   }
 
-  /** {@code read} plus {@code ipset save} of each of {@code names}, read now. */
-  private Map<List<String>, ExecResult> withIpsetsSaved(
-      Map<List<String>, ExecResult> read, List<String> names)
+  /**
+   * {@code read} plus {@code ipset save} of each of {@code names}, read now; its generation stays
+   * the first read's, so that a write in between makes the apply re-read.
+   */
+  private HostRead withIpsetsSaved(HostRead read, List<String> names)
       throws IOException, InterruptedException {
-    Map<List<String>, ExecResult> all = new HashMap<>(read);
-    all.putAll(read(false, false, List.of(), names));
-    return all;
+    Map<List<String>, ExecResult> all = new HashMap<>(read.results());
+    all.putAll(read(false, false, List.of(), names).results());
+    return new HostRead(all, read.generation(), read.journal());
   }
 
   private IptablesRuleSet saved(
@@ -191,21 +261,23 @@ public final class IptablesApplier {
   }
 
   /**
-   * Reads the live rules of one family with {@code iptables-save}.
+   * Reads the live rules of one family with {@code iptables-save}, under the host lock. When a
+   * journal shows that an earlier apply was interrupted, finishes (or undoes) it first.
    *
    * @throws dev.opskit.core.CommandFailedException when the save command fails
+   * @throws HostLockedException when another apply held the host lock for longer than the wait
    */
   public IptablesRuleSet observe(IpFamily family) throws IOException, InterruptedException {
-    ExecResult saved = run(Command.of(program(family, "-save"))).requireSuccess();
-    return RuleSetParser.parse(family, saved.stdoutUtf8());
+    HostRead read = readRecovered(false, false, List.of(family), List.of());
+    return saved(read.results(), family, Map.of());
   }
 
   /** Observes the families and ipsets an apply would touch, for a later rollback. */
   public IptablesSnapshot snapshot(
       List<String> owners, Set<IpFamily> families, List<String> ipsetNames)
       throws IOException, InterruptedException {
-    return snapshot(
-        owners, families, ipsetNames, Map.of(), read(false, false, families, ipsetNames));
+    HostRead read = readRecovered(false, false, families, ipsetNames);
+    return snapshot(owners, families, ipsetNames, Map.of(), read);
   }
 
   private IptablesSnapshot snapshot(
@@ -213,13 +285,15 @@ public final class IptablesApplier {
       Set<IpFamily> families,
       List<String> ipsetNames,
       Map<IpFamily, Map<String, Rule>> known,
-      Map<List<String>, ExecResult> read) {
-    IptablesSnapshot.Builder snapshot = IptablesSnapshot.builder().addAllOwners(owners);
+      HostRead read) {
+    IptablesSnapshot.Builder snapshot =
+        IptablesSnapshot.builder().addAllOwners(owners).generation(read.generation());
     for (IpFamily family : families) {
-      snapshot.putRuleSets(family, saved(read, family, known.getOrDefault(family, Map.of())));
+      snapshot.putRuleSets(
+          family, saved(read.results(), family, known.getOrDefault(family, Map.of())));
     }
     for (String name : ipsetNames) {
-      SavedIpset saved = savedIpset(read, name);
+      SavedIpset saved = savedIpset(read.results(), name);
       if (saved == null) {
         snapshot.addMissingIpsets(name);
       } else {
@@ -256,18 +330,71 @@ public final class IptablesApplier {
     return new SavedIpset(family, entries);
   }
 
+  /** One try of an apply from a state read under the host lock. */
+  private interface Attempt {
+    IptablesApplyResult apply(HostRead read) throws IOException, InterruptedException;
+  }
+
+  /** A fresh read for the next try. */
+  private interface Reader {
+    HostRead read() throws IOException, InterruptedException;
+  }
+
+  /**
+   * Runs {@code attempt} on {@code first}, finishing an interrupted apply first when the read found
+   * its journal, and again on a fresh read when another apply changed the host between the read and
+   * the write (at most {@value #ATTEMPTS} tries).
+   */
+  private IptablesApplyResult serialised(HostRead first, Reader reader, Attempt attempt)
+      throws IOException, InterruptedException {
+    HostRead read = first;
+    String recovery = null;
+    for (int tries = 1; ; tries++) {
+      if (read.journal().isPresent()) {
+        if (tries > ATTEMPTS) {
+          throw new IptablesApplyException(
+              "an interrupted apply's journal stays on the host after " + ATTEMPTS + " recoveries",
+              null,
+              false);
+        }
+        recovery = recover(read.journal().get());
+        LOG.warn("{}", recovery);
+        read = reader.read();
+        continue;
+      }
+      try {
+        IptablesApplyResult result = attempt.apply(read);
+        return recovery == null
+            ? result
+            : IptablesApplyResult.builder().from(result).recovery(recovery).build();
+      } catch (StaleException e) {
+        if (tries >= ATTEMPTS) {
+          throw new IptablesApplyException(
+              "other applies changed this host's rules between each of "
+                  + ATTEMPTS
+                  + " reads and the write that followed; nothing was changed",
+              null,
+              false);
+        }
+        LOG.info("another apply changed the host since it was read; reading it again");
+        read = reader.read();
+      }
+    }
+  }
+
   /**
    * Makes the host hold exactly these owned rule sets (IPv4 and IPv6 sets may be mixed).
    *
    * @throws IptablesApplyException when a restore fails or the result does not verify; the previous
    *     state has then been restored
+   * @throws HostLockedException when another apply held the host lock for longer than the wait
    */
   public IptablesApplyResult apply(List<IptablesRuleSet> desired)
       throws IOException, InterruptedException {
     owners(desired);
     Set<IpFamily> families = families(desired);
-    FutureTask<Map<List<String>, ExecResult>> reading =
-        startReading(() -> read(false, false, families, List.of()));
+    Reader reader = () -> read(false, false, families, List.of());
+    FutureTask<HostRead> reading = startReading(reader);
     Map<IpFamily, Map<String, Rule>> known;
     try {
       known = knownLines(desired);
@@ -275,7 +402,10 @@ public final class IptablesApplier {
       reading.cancel(true);
       throw e;
     }
-    return applyAll(desired, List.of(), List.of(), List.of(), finish(reading), known);
+    return serialised(
+        finish(reading),
+        reader,
+        read -> applyAll(new Change(desired, List.of(), List.of(), List.of()), read, known, null));
   }
 
   /** Same as {@link #apply(List)}. */
@@ -286,7 +416,9 @@ public final class IptablesApplier {
 
   /**
    * Applies, then runs {@code check}; when it returns false, throws or runs past {@code timeout},
-   * restores the snapshot and reports {@link IptablesApplyResult#rolledBack()}.
+   * restores the snapshot and reports {@link IptablesApplyResult#rolledBack()}. The rollback is
+   * skipped (and the result says so) when another apply changed the host in the meantime: its
+   * snapshot would undo that apply too.
    */
   public IptablesApplyResult applyWithCheck(
       List<IptablesRuleSet> desired, ApplyCheck check, Duration timeout)
@@ -298,21 +430,24 @@ public final class IptablesApplier {
    * Applies a NodePort allowlist: its ipsets (if any, updated by atomic swap) and its rule set for
    * each family.
    *
-   * @throws SelfLockoutException when the executor's own SSH connection would be dropped and the
-   *     allowlist does not allow it
+   * @throws SelfLockoutException when the executor's own SSH connection would be dropped, or its
+   *     port is one of the allowlist's ports, and the allowlist does not allow it
+   * @throws HostLockedException when another apply held the host lock for longer than the wait
    */
   public IptablesApplyResult apply(NodePortAllowlist allowlist)
       throws IOException, InterruptedException {
     if (allowlist.mode() == NodePortAllowlist.Mode.AUTO) {
       return applyAuto(allowlist);
     }
-    boolean readSshConnection = !allowlist.allowSelfLockout() && protectedClient == null;
+    boolean readSshConnection =
+        (!allowlist.allowSelfLockout() || !allowlist.allowConnectionPort())
+            && protectedClient == null;
     List<String> ipsetNames =
         allowlist.useIpset()
             ? allowlist.families().stream().map(allowlist::ipsetName).toList()
             : List.of();
-    FutureTask<Map<List<String>, ExecResult>> reading =
-        startReading(() -> read(readSshConnection, true, allowlist.families(), ipsetNames));
+    Reader reader = () -> read(readSshConnection, true, allowlist.families(), ipsetNames);
+    FutureTask<HostRead> reading = startReading(reader);
     List<IptablesRuleSet> sets = new ArrayList<>();
     List<IpsetSpec> ipsets;
     Map<IpFamily, Map<String, Rule>> known;
@@ -328,18 +463,23 @@ public final class IptablesApplier {
       reading.cancel(true);
       throw e;
     }
-    Map<List<String>, ExecResult> read = finish(reading);
-    refuseSelfLockout(allowlist, read.get(ShellBatch.SSH_CONNECTION));
+    HostRead first = finish(reading);
+    refuseSelfLockout(allowlist, first.results().get(ShellBatch.SSH_CONNECTION));
     allowlist.warnings().forEach(w -> LOG.warn("allowlist {}: {}", allowlist.name(), w));
-    List<String> stale = new ArrayList<>();
-    if (!allowlist.useIpset()) {
-      // sets left from an earlier ipset-backed apply: rarely there, so saved by a second read
-      stale.addAll(existing(ipsetNames(allowlist.name()), read));
-      if (!stale.isEmpty()) {
-        read = withIpsetsSaved(read, stale);
-      }
-    }
-    return applyAll(sets, ipsets, stale, allowlist.warnings(), read, known);
+    return serialised(
+        first,
+        reader,
+        read -> {
+          List<String> stale = new ArrayList<>();
+          if (!allowlist.useIpset()) {
+            // sets left from an earlier ipset-backed apply: rarely there, so saved by a second read
+            stale.addAll(existing(ipsetNames(allowlist.name()), read.results()));
+            if (!stale.isEmpty()) {
+              read = withIpsetsSaved(read, stale);
+            }
+          }
+          return applyAll(new Change(sets, ipsets, stale, allowlist.warnings()), read, known, null);
+        });
   }
 
   /** {@link #apply(NodePortAllowlist)} with a check and rollback, as in {@link #applyWithCheck}. */
@@ -355,9 +495,17 @@ public final class IptablesApplier {
    */
   public IptablesApplyResult remove(String owner) throws IOException, InterruptedException {
     List<String> ipsetNames = ipsetNames(owner);
-    Map<List<String>, ExecResult> read = read(false, true, List.of(IpFamily.values()), ipsetNames);
-    return applyAll(
-        emptySets(owner), List.of(), existing(ipsetNames, read), List.of(), read, Map.of());
+    Reader reader = () -> read(false, true, List.of(IpFamily.values()), ipsetNames);
+    return serialised(
+        reader.read(),
+        reader,
+        read ->
+            applyAll(
+                new Change(
+                    emptySets(owner), List.of(), existing(ipsetNames, read.results()), List.of()),
+                read,
+                Map.of(),
+                null));
   }
 
   /** Deletes the allowlist's chains, jumps and ipsets; the same as {@code remove(name)}. */
@@ -410,15 +558,28 @@ public final class IptablesApplier {
 
   /**
    * Restores what the snapshot's owners had: their chains, jumps and ipsets, leaving every other
-   * rule as it is now.
+   * rule as it is now. Runs under the host lock; an interrupted apply that a journal shows is
+   * superseded by this rollback.
    */
   public List<String> rollback(IptablesSnapshot snapshot) throws IOException, InterruptedException {
+    return rollback(snapshot, -1);
+  }
+
+  /**
+   * {@link #rollback(IptablesSnapshot)}, skipped (returning null) when {@code expectedGeneration}
+   * is not negative and another apply changed the host since that generation.
+   */
+  private List<String> rollback(IptablesSnapshot snapshot, long expectedGeneration)
+      throws IOException, InterruptedException {
     StringBuilder recreate = new StringBuilder();
     StringBuilder destroy = new StringBuilder();
     boolean touchesIpsets =
         !snapshot.ipsetEntries().isEmpty() || !snapshot.missingIpsets().isEmpty();
-    Map<List<String>, ExecResult> read =
-        read(false, touchesIpsets, snapshot.ruleSets().keySet(), List.of());
+    HostRead hostRead = read(false, touchesIpsets, snapshot.ruleSets().keySet(), List.of());
+    if (expectedGeneration >= 0 && hostRead.generation() != expectedGeneration) {
+      return null;
+    }
+    Map<List<String>, ExecResult> read = hostRead.results();
     Set<String> live = liveIpsets(read);
     for (Map.Entry<String, List<String>> set : snapshot.ipsetEntries().entrySet()) {
       IpsetSpec spec =
@@ -447,24 +608,59 @@ public final class IptablesApplier {
       writes.add(Write.ipsets(destroy.toString()));
     }
     List<String> commands = new ArrayList<>();
-    write(writes, batch -> {}, commands);
+    if (writes.isEmpty() && hostRead.journal().isEmpty()) {
+      return commands;
+    }
+    try {
+      // an interrupted apply's journal is cleared by this write: the rollback supersedes it
+      write(writes, batch -> {}, commands, hostRead.generation(), null);
+    } catch (StaleException e) {
+      if (expectedGeneration >= 0) {
+        return null;
+      }
+      throw new IptablesApplyException(
+          "another apply changed the host while the rollback was planned; nothing was rolled back",
+          null,
+          false);
+    }
     return commands;
   }
 
-  private IptablesApplyResult applyAll(
+  /** What an apply makes the host hold. */
+  private record Change(
       List<IptablesRuleSet> desired,
       List<IpsetSpec> ipsets,
       List<String> ipsetsToDestroy,
-      List<String> warnings,
-      Map<List<String>, ExecResult> read,
-      Map<IpFamily, Map<String, Rule>> known)
+      List<String> warnings) {
+    Journal.State state() {
+      return new Journal.State(desired, ipsets, ipsetsToDestroy);
+    }
+  }
+
+  /**
+   * Plans and applies {@code change} against the state {@code read} found, in one write batch that
+   * runs only when no other write came since that read. A multi-step write leaves a journal on the
+   * host until it is done; {@code journalBefore} is the state to record as the one before (null:
+   * the owned state just read).
+   *
+   * @throws StaleException when another apply wrote in between; nothing was changed
+   */
+  private IptablesApplyResult applyAll(
+      Change change,
+      HostRead hostRead,
+      Map<IpFamily, Map<String, Rule>> known,
+      Journal.State journalBefore)
       throws IOException, InterruptedException {
+    List<IptablesRuleSet> desired = change.desired();
+    List<IpsetSpec> ipsets = change.ipsets();
+    List<String> ipsetsToDestroy = change.ipsetsToDestroy();
+    Map<List<String>, ExecResult> read = hostRead.results();
     List<String> owners = owners(desired);
     Set<IpFamily> families = families(desired);
     List<String> ipsetNames = new ArrayList<>();
     ipsets.forEach(s -> ipsetNames.add(s.name()));
     ipsetNames.addAll(ipsetsToDestroy);
-    IptablesSnapshot snapshot = snapshot(owners, families, ipsetNames, known, read);
+    IptablesSnapshot snapshot = snapshot(owners, families, ipsetNames, known, hostRead);
 
     StringBuilder ipsetInput = new StringBuilder();
     Set<String> live = liveIpsets(read);
@@ -493,7 +689,7 @@ public final class IptablesApplier {
         IptablesApplyResult.builder()
             .addAllPlans(plans)
             .snapshot(snapshot)
-            .addAllWarnings(warnings);
+            .addAllWarnings(change.warnings());
     List<Write> writes = new ArrayList<>();
     if (ipsetInput.length() > 0) {
       writes.add(Write.ipsets(ipsetInput.toString()));
@@ -506,15 +702,20 @@ public final class IptablesApplier {
     if (destroyInput.length() > 0) {
       writes.add(Write.ipsets(destroyInput.toString()));
     }
-    if (writes.isEmpty()) {
+    if (writes.isEmpty() && journalBefore == null) {
       // the state just read equals the desired one: verified by that observation
-      return result.changed(false).verified(true).build();
+      return result.changed(false).verified(true).generation(hostRead.generation()).build();
+    }
+    String journal = null;
+    if (writes.size() > 1) {
+      Journal.State before = journalBefore != null ? journalBefore : ownedState(snapshot, change);
+      journal = new Journal(Instant.now(), change.state(), before).render();
     }
     List<String> commands = new ArrayList<>();
-    Map<List<String>, ExecResult> readBack;
+    HostRead outcome;
     try {
-      // the read-back rides in the call of the last write: one call for the whole apply
-      readBack =
+      // the read-back rides in the call of the writes: one call for the whole apply
+      outcome =
           write(
               writes,
               batch -> {
@@ -522,22 +723,127 @@ public final class IptablesApplier {
                   addReads(batch, !ipsetsToDestroy.isEmpty(), families, ipsetNames(ipsets));
                 }
               },
-              commands);
+              commands,
+              hostRead.generation(),
+              journal);
     } catch (StepFailedException e) {
-      boolean restored = tryRollback(snapshot);
+      String restored =
+          journalBefore != null
+              ? "; not rolled back here"
+              : rollbackAfterFailure(snapshot, e.generation);
       throw new IptablesApplyException(
-          "apply failed at `"
-              + e.step
-              + "`: "
-              + e.result.stderrUtf8().strip()
-              + (restored ? "; previous state restored" : "; rollback failed too"),
+          "apply failed at `" + e.step + "`: " + e.result.stderrUtf8().strip() + restored,
           e.result,
-          restored);
+          restored.equals(RESTORED));
+    }
+    if (writes.isEmpty()) {
+      // an interrupted apply's journal, cleared: the host already held its target
+      return result.changed(false).verified(true).generation(outcome.generation()).build();
     }
     if (verifyAfterApply) {
-      verify(desired, ipsets, ipsetsToDestroy, snapshot, known, readBack);
+      verify(change, snapshot, known, outcome.results(), outcome.generation());
     }
-    return result.changed(true).verified(verifyAfterApply).addAllCommands(commands).build();
+    return result
+        .changed(true)
+        .verified(verifyAfterApply)
+        .addAllCommands(commands)
+        .generation(outcome.generation())
+        .build();
+  }
+
+  private static final String RESTORED = "; previous state restored";
+
+  /** Rolls back after a failed write; says how it went, as the end of a message. */
+  private String rollbackAfterFailure(IptablesSnapshot snapshot, long generation)
+      throws InterruptedException {
+    try {
+      return rollback(snapshot, generation) == null
+          ? "; not rolled back: another apply changed the host since"
+          : RESTORED;
+    } catch (IOException | RuntimeException e) {
+      LOG.error("rollback failed", e);
+      return "; rollback failed too";
+    }
+  }
+
+  /** What {@code snapshot} shows the change's owners and ipsets had: the state to go back to. */
+  private static Journal.State ownedState(IptablesSnapshot snapshot, Change change) {
+    List<IptablesRuleSet> sets = new ArrayList<>();
+    for (IptablesRuleSet set : change.desired()) {
+      String owner = set.owner().orElseThrow();
+      sets.add(snapshot.ruleSet(set.family()).orElseThrow().ownedPart(owner));
+    }
+    List<IpsetSpec> ipsets = new ArrayList<>();
+    List<String> absent = new ArrayList<>(snapshot.missingIpsets());
+    snapshot
+        .ipsetEntries()
+        .forEach(
+            (name, entries) ->
+                ipsets.add(IpsetSpec.of(name, snapshot.ipsetFamilies().get(name), entries)));
+    return new Journal.State(sets, ipsets, absent);
+  }
+
+  /**
+   * Finishes the apply a journal describes, from whatever point it stopped at; when that fails,
+   * rolls it back to the state the journal recorded as before. Says which, in one sentence.
+   */
+  private String recover(String text) throws IOException, InterruptedException {
+    Journal journal;
+    try {
+      journal = Journal.parse(text);
+    } catch (IllegalArgumentException e) {
+      // only a complete journal is ever moved into place; this one is not opskit's to act on
+      HostRead read = read(false, false, List.of(), List.of());
+      write(List.of(), batch -> {}, new ArrayList<>(), read.generation(), null);
+      return "cleared an unreadable apply journal on the host (" + e.getMessage() + ")";
+    }
+    String what =
+        "an interrupted apply of "
+            + String.join(", ", journal.target().owners())
+            + " (begun "
+            + journal.begun()
+            + ")";
+    for (int tries = 1; ; tries++) {
+      try {
+        applyJournaled(journal.target(), journal.before());
+        return "finished " + what;
+      } catch (StaleException e) {
+        if (tries >= ATTEMPTS) {
+          throw new IptablesApplyException(
+              "could not finish " + what + ": other applies kept changing the host", null, false);
+        }
+      } catch (IptablesApplyException | dev.opskit.core.CommandFailedException e) {
+        try {
+          applyJournaled(journal.before(), journal.before());
+          return "rolled back " + what + ": finishing it failed (" + e.getMessage() + ")";
+        } catch (StaleException
+            | IptablesApplyException
+            | dev.opskit.core.CommandFailedException again) {
+          throw new IptablesApplyException(
+              what
+                  + " could neither be finished ("
+                  + e.getMessage()
+                  + ") nor rolled back ("
+                  + again.getMessage()
+                  + "); its journal stays on the host",
+              null,
+              false);
+        }
+      }
+    }
+  }
+
+  /** Applies one state of a journal, keeping the journal's own before-state while it runs. */
+  private void applyJournaled(Journal.State state, Journal.State before)
+      throws IOException, InterruptedException {
+    Set<IpFamily> families = families(state.ruleSets());
+    families.addAll(families(before.ruleSets()));
+    List<String> ipsetNames = new ArrayList<>(ipsetNames(state.ipsets()));
+    ipsetNames.addAll(state.absent());
+    HostRead read = read(false, true, families, ipsetNames);
+    List<String> destroy = existing(state.absent(), read.results());
+    applyAll(
+        new Change(state.ruleSets(), state.ipsets(), destroy, List.of()), read, Map.of(), before);
   }
 
   private static List<String> ipsetNames(List<IpsetSpec> ipsets) {
@@ -546,16 +852,15 @@ public final class IptablesApplier {
 
   /** Checks the state read back after the writes; rolls back and throws when it differs. */
   private void verify(
-      List<IptablesRuleSet> desired,
-      List<IpsetSpec> ipsets,
-      List<String> destroyed,
+      Change change,
       IptablesSnapshot snapshot,
       Map<IpFamily, Map<String, Rule>> known,
-      Map<List<String>, ExecResult> read)
+      Map<List<String>, ExecResult> read,
+      long generation)
       throws InterruptedException {
     List<String> differences = new ArrayList<>();
     Map<IpFamily, IptablesRuleSet> now = new EnumMap<>(IpFamily.class);
-    for (IptablesRuleSet set : desired) {
+    for (IptablesRuleSet set : change.desired()) {
       IptablesRuleSet observed =
           now.computeIfAbsent(
               set.family(), family -> saved(read, family, known.getOrDefault(family, Map.of())));
@@ -564,25 +869,27 @@ public final class IptablesApplier {
         differences.add(left.render());
       }
     }
-    for (IpsetSpec spec : ipsets) {
+    for (IpsetSpec spec : change.ipsets()) {
       SavedIpset saved = savedIpset(read, spec.name());
       if (saved == null || !saved.holds(spec)) {
         differences.add(ipsetDifference(spec, saved));
       }
     }
     Set<String> live = liveIpsets(read);
-    for (String name : destroyed) {
+    for (String name : change.ipsetsToDestroy()) {
       if (live.contains(name)) {
         differences.add("ipset " + name + " still exists\n");
       }
     }
     if (!differences.isEmpty()) {
-      boolean restored = tryRollback(snapshot);
+      String restored = rollbackAfterFailure(snapshot, generation);
       throw new IptablesApplyException(
-          "state read back after apply differs from the desired one:\n"
+          "state read back after apply differs from the desired one"
+              + restored
+              + ":\n"
               + String.join("", differences),
           null,
-          restored);
+          restored.equals(RESTORED));
     }
   }
 
@@ -610,16 +917,6 @@ public final class IptablesApplier {
         + "\n";
   }
 
-  private boolean tryRollback(IptablesSnapshot snapshot) throws InterruptedException {
-    try {
-      rollback(snapshot);
-      return true;
-    } catch (IOException | RuntimeException e) {
-      LOG.error("rollback failed", e);
-      return false;
-    }
-  }
-
   private IptablesApplyResult checked(
       IptablesApplyResult applied, ApplyCheck check, Duration timeout)
       throws IOException, InterruptedException {
@@ -630,13 +927,18 @@ public final class IptablesApplier {
     }
     LOG.warn("check failed ({}), rolling back", failure);
     List<String> commands = new ArrayList<>(applied.commands());
-    commands.addAll(rollback(applied.snapshot()));
-    return IptablesApplyResult.builder()
-        .from(applied)
-        .commands(commands)
-        .rolledBack(true)
-        .checkFailure(failure)
-        .build();
+    List<String> rolledBack = rollback(applied.snapshot(), applied.generation().orElse(-1));
+    IptablesApplyResult.Builder result =
+        IptablesApplyResult.builder().from(applied).checkFailure(failure);
+    if (rolledBack == null) {
+      return result
+          .addWarnings(
+              "not rolled back: another apply changed the host after this one, and restoring"
+                  + " this apply's snapshot would undo it")
+          .build();
+    }
+    commands.addAll(rolledBack);
+    return result.commands(commands).rolledBack(true).build();
   }
 
   private static String runCheck(ApplyCheck check, Duration timeout) throws InterruptedException {
@@ -666,7 +968,7 @@ public final class IptablesApplier {
 
   /** Refuses the allowlist when it blocks the protected connection or {@code env}'s one. */
   private void refuseSelfLockout(NodePortAllowlist allowlist, ExecResult env) {
-    if (allowlist.allowSelfLockout()) {
+    if (allowlist.allowSelfLockout() && allowlist.allowConnectionPort()) {
       return;
     }
     String client = protectedClient;
@@ -686,8 +988,14 @@ public final class IptablesApplier {
         return;
       }
     }
-    if (allowlist.blocks(client, "tcp", port)) {
+    if (!allowlist.allowSelfLockout() && allowlist.blocks(client, "tcp", port)) {
       throw new SelfLockoutException(client, port, allowlist.name());
+    }
+    int serverPort = port;
+    if (!allowlist.allowConnectionPort()
+        && allowlist.protocols().contains("tcp")
+        && allowlist.ports().stream().anyMatch(p -> p.contains(serverPort))) {
+      throw SelfLockoutException.connectionPort(client, port, allowlist.name());
     }
   }
 
@@ -742,49 +1050,56 @@ public final class IptablesApplier {
   }
 
   /**
-   * Runs the writes in order, as few calls as their inputs allow (usually one), stopping at the
-   * first that fails; {@code reads} adds steps to the last call, whose results are returned. Each
-   * write that ran is listed in {@code commands}.
+   * Runs the writes in order in one call under the host lock, provided the host is still at {@code
+   * generation}, stopping at the first that fails; {@code reads} adds steps after them, whose
+   * results are in the outcome. Each write that ran is listed in {@code commands}. With a {@code
+   * journal}, the host keeps it from before the first write until the last one succeeded.
    *
-   * @throws StepFailedException when a write failed or a call did not run through
+   * @throws StepFailedException when a write failed or the call did not run through
+   * @throws StaleException when another write ran since {@code generation}; nothing ran
    */
-  private Map<List<String>, ExecResult> write(
-      List<Write> writes, Consumer<ShellBatch> reads, List<String> commands)
+  private HostRead write(
+      List<Write> writes,
+      Consumer<ShellBatch> reads,
+      List<String> commands,
+      long generation,
+      String journal)
       throws IOException, InterruptedException {
-    ShellBatch batch = ShellBatch.create();
+    ShellBatch batch =
+        ShellBatch.create(stateDirectory, lockWait)
+            .namespaceKey(namespaceKey)
+            .expectGeneration(generation);
+    if (journal != null) {
+      batch.journal(journal);
+    }
     for (Write write : writes) {
-      if (!batch.canWrite(write.input())) {
-        runWrites(batch, commands);
-        batch = ShellBatch.create();
-      }
       batch.write(write.argv(), write.input());
     }
     reads.accept(batch);
-    return batch.isEmpty() ? Map.of() : runWrites(batch, commands);
-  }
-
-  private Map<List<String>, ExecResult> runWrites(ShellBatch batch, List<String> commands)
-      throws IOException, InterruptedException {
     ExecResult ran = run(batch.command());
-    List<ExecResult> results;
+    ShellBatch.Outcome outcome;
     try {
-      results = batch.results(ran);
+      outcome = outcome(batch, ran);
+    } catch (StaleException | HostLockedException e) {
+      throw e;
     } catch (OpskitException e) {
-      throw new StepFailedException("the batched commands " + batch.steps(), ran);
+      // the call did not run through: unknown whether it got to bump the generation
+      throw new StepFailedException("the batched commands " + batch.steps(), ran, -1);
     }
-    Map<List<String>, ExecResult> reads = new HashMap<>();
+    List<ExecResult> results = outcome.steps();
+    Map<List<String>, ExecResult> readBack = new HashMap<>();
     for (int i = 0; i < results.size(); i++) {
       ExecResult result = results.get(i);
       if (!batch.isWrite(i)) {
-        reads.put(result.command().argv(), result);
+        readBack.put(result.command().argv(), result);
         continue;
       }
       commands.add(result.command().display());
       if (!result.isSuccess()) {
-        throw new StepFailedException(result.command().display(), result);
+        throw new StepFailedException(result.command().display(), result, outcome.generation());
       }
     }
-    return reads;
+    return new HostRead(readBack, outcome.generation(), Optional.empty());
   }
 
   private ExecResult run(Command command) throws IOException, InterruptedException {
@@ -795,17 +1110,16 @@ public final class IptablesApplier {
    * Starts {@code read} on a thread of its own, so that the caller can build what it needs from the
    * desired state meanwhile; {@link #finish} waits for it.
    */
-  private static FutureTask<Map<List<String>, ExecResult>> startReading(
-      Callable<Map<List<String>, ExecResult>> read) {
-    FutureTask<Map<List<String>, ExecResult>> task = new FutureTask<>(read);
+  private static FutureTask<HostRead> startReading(Reader read) {
+    FutureTask<HostRead> task = new FutureTask<>(read::read);
     Thread thread = new Thread(task, "opskit-iptables-read");
     thread.setDaemon(true);
     thread.start();
     return task;
   }
 
-  private static Map<List<String>, ExecResult> finish(
-      FutureTask<Map<List<String>, ExecResult>> reading) throws IOException, InterruptedException {
+  private static HostRead finish(FutureTask<HostRead> reading)
+      throws IOException, InterruptedException {
     try {
       return reading.get();
     } catch (InterruptedException e) {
@@ -862,11 +1176,22 @@ public final class IptablesApplier {
     private static final long serialVersionUID = 1L;
     private final String step;
     private final transient ExecResult result;
+    private final long generation;
 
-    StepFailedException(String step, ExecResult result) {
+    StepFailedException(String step, ExecResult result, long generation) {
       super(step + ": " + result);
       this.step = step;
       this.result = result;
+      this.generation = generation;
+    }
+  }
+
+  /** Internal signal that another apply wrote since the state was read; nothing was written. */
+  private static final class StaleException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    StaleException() {
+      super("another apply changed the host since it was read");
     }
   }
 
@@ -879,6 +1204,8 @@ public final class IptablesApplier {
     private int protectedPort;
     private boolean verifyAfterApply = true;
     private DatapathDetector datapathDetector;
+    private String stateDirectory = DEFAULT_STATE_DIRECTORY;
+    private Duration lockWait = Duration.ofSeconds(20);
 
     private Builder(CommandExecutor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
@@ -896,6 +1223,29 @@ public final class IptablesApplier {
         throw new IllegalArgumentException("command timeout must be positive, was " + timeout);
       }
       this.commandTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * The directory on the host that holds the apply lock, the generation counter and the journal
+     * of an apply in progress, one set of files per network namespace; {@value
+     * #DEFAULT_STATE_DIRECTORY} by default (a tmpfs, emptied at boot, when the rules are gone too).
+     * Every applier working on a host must use the same directory; tests use a temporary one.
+     */
+    public Builder stateDirectory(String directory) {
+      this.stateDirectory = ShellBatch.checkDirectory(directory);
+      return this;
+    }
+
+    /**
+     * How long a call waits for the host lock that another apply holds before it fails with {@link
+     * HostLockedException}; 20 seconds by default. Keep it below the command timeout.
+     */
+    public Builder lockWait(Duration wait) {
+      if (wait.isNegative()) {
+        throw new IllegalArgumentException("lock wait must not be negative, was " + wait);
+      }
+      this.lockWait = wait;
       return this;
     }
 
@@ -922,11 +1272,11 @@ public final class IptablesApplier {
      * save} of 10,000 entries about a third as long as the {@code ipset restore}. Each table's
      * {@code iptables-restore} is atomic and its exit status says whether the kernel took the whole
      * input, and an ipset is filled aside and swapped in, so the apply then trusts them. What you
-     * lose: a change made by someone else between the restore and the read-back, or a rule the
-     * kernel stores differently from how it was written, is no longer noticed (and rolled back) by
-     * this apply; the result says {@link IptablesApplyResult#verified()} false. The snapshot and
-     * the rollback of a failed restore or a failed check work as before, and a no-op re-apply is
-     * still detected from the state read before applying, so the next apply notices any difference.
+     * lose: a rule the kernel stores differently from how it was written is no longer noticed (and
+     * rolled back) by this apply; the result says {@link IptablesApplyResult#verified()} false. The
+     * snapshot and the rollback of a failed restore or a failed check work as before, and a no-op
+     * re-apply is still detected from the state read before applying, so the next apply notices any
+     * difference.
      *
      * <pre>{@code
      * IptablesApplier fast = IptablesApplier.builder(executor).verifyAfterApply(false).build();

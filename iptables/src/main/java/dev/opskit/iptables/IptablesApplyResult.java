@@ -3,6 +3,7 @@ package dev.opskit.iptables;
 import dev.opskit.core.internal.OpskitStyle;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.immutables.value.Value;
 
 /**
@@ -61,10 +62,32 @@ public abstract class IptablesApplyResult {
   /** Cautions about the applied configuration, such as the INPUT-mode trap. */
   public abstract List<String> warnings();
 
+  /**
+   * What this call did first about an earlier apply that was interrupted (a client killed between
+   * two writes): "finished …" when it completed that apply from the journal the host kept, "rolled
+   * back …" when finishing failed and it restored the state from before; empty when there was none.
+   */
+  public abstract Optional<String> recovery();
+
+  /**
+   * The host's apply generation after this apply (opskit's count of applies on that host, kept next
+   * to its apply lock); empty in a result built by hand. A rollback after a failed check runs only
+   * while the host is still at this generation.
+   */
+  public abstract OptionalLong generation();
+
   /** One line: what happened. */
   public String summary() {
+    String recovered = recovery().map(r -> r + "; then ").orElse("");
+    return recovered + outcome();
+  }
+
+  private String outcome() {
     if (rolledBack()) {
       return "applied, check failed (" + checkFailure().orElse("?") + "), rolled back";
+    }
+    if (checkFailure().isPresent()) {
+      return "applied, check failed (" + checkFailure().get() + "), not rolled back";
     }
     if (!changed()) {
       return "already up to date: no changes";

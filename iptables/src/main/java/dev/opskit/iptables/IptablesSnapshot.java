@@ -4,6 +4,7 @@ import dev.opskit.core.internal.OpskitStyle;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.immutables.value.Value;
 
 /**
@@ -36,6 +37,12 @@ public abstract class IptablesSnapshot {
 
   /** Touched ipsets that did not exist. */
   public abstract List<String> missingIpsets();
+
+  /**
+   * The host's apply generation when this snapshot was read: opskit's count of applies on that host
+   * (per network namespace), kept next to its apply lock. Empty in a snapshot built by hand.
+   */
+  public abstract OptionalLong generation();
 
   /** The observed rule set of one family, if it was captured. */
   public Optional<IptablesRuleSet> ruleSet(IpFamily family) {

@@ -135,6 +135,24 @@ public abstract class NodePortAllowlist {
     return false;
   }
 
+  /**
+   * Apply even when a port is the one the executor's own connection uses (such as SSH's 22 over an
+   * {@code SshExecutor}): every source not on the list would lose it; false by default.
+   */
+  @Value.Default
+  public boolean allowConnectionPort() {
+    return false;
+  }
+
+  /**
+   * Accept CIDRs with host bits set ({@code 1.2.3.4/8}) and clear them ({@code 1.0.0.0/8}); false
+   * by default, when such a CIDR is refused: it usually means a typo or a wrong prefix length.
+   */
+  @Value.Default
+  public boolean normalizeCidrs() {
+    return false;
+  }
+
   /** The chain the allowlist owns: {@code OPSKIT-NAME}. */
   public String chainName() {
     return IptablesRuleSet.chainPrefix(name());
@@ -215,7 +233,12 @@ public abstract class NodePortAllowlist {
           Rule.of(List.of(Match.matchSet(ipsetName(family), "src")), Target.returnToCaller()));
     } else {
       for (String cidr : allowedCidrs(family)) {
-        rules.add(Rule.of(List.of(Match.source(cidr)), Target.returnToCaller()));
+        // iptables prints no source for "everyone": the rule reads back without it
+        boolean everyone = cidr.endsWith("/0");
+        rules.add(
+            everyone
+                ? Rule.of(Target.returnToCaller())
+                : Rule.of(List.of(Match.source(cidr)), Target.returnToCaller()));
       }
     }
     rules.add(Rule.of(Target.drop()));
@@ -415,6 +438,16 @@ public abstract class NodePortAllowlist {
     if (allowedCidrs().isEmpty()) {
       warnings.add("no allowed CIDRs: every source is dropped");
     }
+    for (String everything : List.of("0.0.0.0/0", "::/0")) {
+      if (allowedCidrs().contains(everything)) {
+        warnings.add(
+            everything
+                + " allows every "
+                + Cidrs.family(everything)
+                + " source: the allowlist drops nothing for "
+                + Cidrs.family(everything));
+      }
+    }
     return warnings;
   }
 
@@ -437,7 +470,16 @@ public abstract class NodePortAllowlist {
     }
     Set<String> normal = new LinkedHashSet<>();
     for (String cidr : allowedCidrs()) {
-      normal.add(Cidrs.normalize(cidr));
+      String network = Cidrs.normalize(cidr);
+      if (!normalizeCidrs() && Cidrs.hasHostBits(cidr)) {
+        throw new IllegalArgumentException(
+            "CIDR '"
+                + cidr
+                + "' has host bits set (its network is "
+                + network
+                + "): write the network, or let opskit clear them with normalizeCidrs(true)");
+      }
+      normal.add(network);
     }
     if (!List.copyOf(normal).equals(allowedCidrs())) {
       return builder().from(this).allowedCidrs(normal).build();

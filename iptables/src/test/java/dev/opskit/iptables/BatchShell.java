@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Stands in for {@code sh} running the applier's batched commands: takes the steps from the batch's
@@ -37,7 +38,21 @@ final class BatchShell {
 
   /** The steps of a batched call, with the inputs of its writes. */
   static List<Step> parse(Command batch) {
-    List<String> args = batch.argv().subList(5, batch.argv().size());
+    List<String> argv = batch.argv();
+    int payloadCount = Integer.parseInt(argv.get(10));
+    List<String> payloads = new ArrayList<>();
+    byte[] stdin = batch.stdin();
+    int offset = 0;
+    for (int i = 0; i < payloadCount; i++) {
+      int size = Integer.parseInt(argv.get(11 + i));
+      // an argv without its stdin (as recorded) still names the steps
+      payloads.add(
+          offset + size <= stdin.length
+              ? new String(stdin, offset, size, StandardCharsets.UTF_8)
+              : "");
+      offset += size;
+    }
+    List<String> args = argv.subList(11 + payloadCount, argv.size());
     List<Step> steps = new ArrayList<>();
     int at = 0;
     while (at < args.size()) {
@@ -48,7 +63,9 @@ final class BatchShell {
       if (kind.equals("a")) {
         input = args.get(at++);
       } else if (kind.equals("s")) {
-        input = new String(batch.stdin(), StandardCharsets.UTF_8);
+        input = new String(stdin, StandardCharsets.UTF_8);
+      } else if (kind.equals("p")) {
+        input = payloads.get(Integer.parseInt(args.get(at++)));
       }
       steps.add(new Step(List.copyOf(args.subList(at, at + words)), input));
       at += words;
@@ -56,16 +73,30 @@ final class BatchShell {
     return steps;
   }
 
-  /** Replies to batched calls on {@code host} from {@code programs}. */
-  static void install(FakeCommandExecutor host, FakeCommandExecutor programs) {
-    host.onArgv("batched commands", BatchShell::isBatch).reply(c -> run(c, programs));
+  /** True when the batched call is a write batch (it states the generation it expects). */
+  static boolean isWriteBatch(List<String> argv) {
+    return !argv.get(7).equals("-");
   }
 
-  private static ExecResult run(Command batch, FakeCommandExecutor programs)
+  /** Replies to batched calls on {@code host} from {@code programs}. */
+  static void install(FakeCommandExecutor host, FakeCommandExecutor programs) {
+    AtomicLong generation = new AtomicLong();
+    host.onArgv("batched commands", BatchShell::isBatch).reply(c -> run(c, programs, generation));
+  }
+
+  private static ExecResult run(Command batch, FakeCommandExecutor programs, AtomicLong generation)
       throws IOException, InterruptedException {
     String marker = batch.argv().get(4);
     StringBuilder out = new StringBuilder();
     StringBuilder err = new StringBuilder();
+    if (isWriteBatch(batch.argv())) {
+      if (Long.parseLong(batch.argv().get(7)) != generation.get()) {
+        return ExecResult.of(
+            batch, 0, marker + " ! stale " + generation.get() + "\n", "", Duration.ZERO);
+      }
+      generation.incrementAndGet();
+    }
+    out.append(marker).append(' ').append(generation.get()).append(" 0 1\n");
     for (Step step : parse(batch)) {
       Command command = Command.of(step.argv());
       ExecResult result =

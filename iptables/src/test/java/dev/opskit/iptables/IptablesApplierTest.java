@@ -22,6 +22,7 @@ class IptablesApplierTest {
         .addPorts(PortRange.of(22))
         .addAllowedCidrs("198.18.1.0/24")
         .allowSelfLockout(allowLockout)
+        .allowConnectionPort(true)
         .build();
   }
 
@@ -359,11 +360,13 @@ class IptablesApplierTest {
 
   @Test
   void fixedBackendUsesItsOwnPrograms() throws Exception {
+    FakeCommandExecutor programs = FakeCommandExecutor.create();
+    programs.onArgv("iptables-legacy-save").replyStdout(EMPTY_RAW);
     FakeCommandExecutor fake = FakeCommandExecutor.create();
-    fake.onArgv("iptables-legacy-save").replyStdout(EMPTY_RAW);
+    BatchShell.install(fake, programs);
     IptablesApplier applier = IptablesApplier.builder(fake).backend(IptablesBackend.LEGACY).build();
     assertThat(applier.observe(IpFamily.IPV4).table("raw")).isPresent();
-    assertThat(fake.argvs()).containsExactly(List.of("iptables-legacy-save"));
+    assertThat(programs.argvs()).containsExactly(List.of("iptables-legacy-save"));
   }
 
   @Test

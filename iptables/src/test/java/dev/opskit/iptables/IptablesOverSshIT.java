@@ -1,6 +1,7 @@
 package dev.opskit.iptables;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.SshExecutor;
@@ -70,6 +71,40 @@ class IptablesOverSshIT {
       applier.remove("odd");
       assertThat(net.exec(node, "ipset", "list", "-n").stdoutUtf8()).isEmpty();
       assertThat(net.exec(node, "iptables-save").stdoutUtf8()).doesNotContain("OPSKIT-");
+    }
+  }
+
+  @Test
+  void refusesToGuardThePortItsOwnConnectionUsesUnlessForced() throws Exception {
+    try (SshdServer sshd = SshdServer.start(dir.resolve("sshd"));
+        SshExecutor ssh = sshd.executor();
+        TestNetworks net = TestNetworks.create()) {
+      String node = net.namespace("sshport");
+      IptablesApplier applier =
+          IptablesApplier.builder(ssh.inNetworkNamespace(node))
+              .stateDirectory(dir.resolve("state").toString())
+              .build();
+      // this client is allowed, but everyone else would lose SSH on the node
+      NodePortAllowlist.Builder guardingSsh =
+          NodePortAllowlist.builder()
+              .name("sshport")
+              .addPorts(PortRange.of(sshd.port()))
+              .addAllowedCidrs("127.0.0.1");
+
+      assertThatThrownBy(() -> applier.apply(guardingSsh.build()))
+          .isInstanceOfSatisfying(
+              SelfLockoutException.class,
+              e -> {
+                assertThat(e.serverPort()).isEqualTo(sshd.port());
+                assertThat(e.getMessage())
+                    .contains("port " + sshd.port() + " is the one this connection uses")
+                    .contains("allowConnectionPort(true)");
+              });
+      assertThat(net.exec(node, "iptables-save").stdoutUtf8()).doesNotContain("OPSKIT-");
+
+      IptablesApplyResult forced = applier.apply(guardingSsh.allowConnectionPort(true).build());
+      assertThat(forced.changed()).isTrue();
+      assertThat(net.exec(node, "iptables-save").stdoutUtf8()).contains("OPSKIT-sshport");
     }
   }
 }

@@ -13,7 +13,8 @@ class NodePortAllowlistTest {
     return NodePortAllowlist.builder()
         .name("web")
         .addPorts(PortRange.of(30001))
-        .addAllowedCidrs("198.18.1.7/24", "fd00:198:18::/64");
+        .addAllowedCidrs("198.18.1.7/24", "fd00:198:18::/64")
+        .normalizeCidrs(true);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.opskit.examples.cli;
 
 import dev.opskit.iptables.Chain;
+import dev.opskit.iptables.HostLockedException;
 import dev.opskit.iptables.IpFamily;
 import dev.opskit.iptables.IpsetSpec;
 import dev.opskit.iptables.IptablesApplier;
@@ -11,6 +12,7 @@ import dev.opskit.iptables.ModeChoice;
 import dev.opskit.iptables.NodePortAllowlist;
 import dev.opskit.iptables.PortRange;
 import dev.opskit.iptables.Rule;
+import dev.opskit.iptables.SelfLockoutException;
 import dev.opskit.iptables.Table;
 import dev.opskit.iptables.UnsupportedDatapathException;
 import java.io.PrintWriter;
@@ -78,18 +80,24 @@ final class IptablesCommand {
                 + " conntrack, or input.")
     String mode;
 
-    @Option(
-        names = "--force",
-        description =
-            "Apply even where NodePorts bypass netfilter (Cilium or Calico eBPF), where the"
-                + " allowlist does not hold.")
-    boolean force;
-
     @Option(names = "--ipset", description = "Keep the addresses in an ipset (hash:net).")
     boolean ipset;
 
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
+
+    @Option(
+        names = "--normalize",
+        description = "Accept a CIDR with host bits set (1.2.3.4/8) and clear them (1.0.0.0/8).")
+    boolean normalize;
+
+    @Option(
+        names = "--force",
+        description =
+            "Apply even where NodePorts bypass netfilter (Cilium or Calico eBPF), when a port is"
+                + " the one this connection uses (e.g. SSH's 22), or when the allowlist would drop"
+                + " this connection.")
+    boolean force;
 
     @Override
     public Integer call() throws Exception {
@@ -101,9 +109,18 @@ final class IptablesCommand {
               .addAllProtocols(protocols)
               .mode(mode(mode))
               .useIpset(ipset)
-              .allowUnsupportedDatapath(force);
+              .allowUnsupportedDatapath(force)
+              .normalizeCidrs(normalize)
+              .allowConnectionPort(force)
+              .allowSelfLockout(force);
       ports.forEach(port -> builder.addPorts(PortRange.parse(port.replace('-', ':'))));
-      NodePortAllowlist requested = builder.build();
+      NodePortAllowlist requested;
+      try {
+        requested = builder.build();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            e.getMessage().replace("normalizeCidrs(true)", "--normalize"), e);
+      }
       PrintWriter err = spec.commandLine().getErr();
       try (HostOptions.Session session = host.open()) {
         IptablesApplier applier = IptablesApplier.create(session.executor);
@@ -136,7 +153,23 @@ final class IptablesCommand {
           out.flush();
           return 0;
         }
-        IptablesApplyResult result = applier.apply(allowlist);
+        IptablesApplyResult result;
+        try {
+          result = applier.apply(allowlist);
+        } catch (SelfLockoutException e) {
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "opskit: "
+                      + e.getMessage()
+                          .replaceAll(
+                              "\\(allow it explicitly with \\w+\\(true\\)\\)", "(use --force)"));
+          return OpskitCli.USAGE;
+        } catch (HostLockedException e) {
+          spec.commandLine().getErr().println("opskit: " + e.getMessage());
+          return OpskitCli.FAILED;
+        }
+        result.recovery().ifPresent(r -> spec.commandLine().getErr().println("note: " + r));
         out.println(result.summary());
         out.flush();
       }

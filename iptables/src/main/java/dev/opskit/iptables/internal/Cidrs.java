@@ -131,6 +131,21 @@ public final class Cidrs {
     return normal.endsWith("/128") ? normal.substring(0, normal.length() - 4) : normal;
   }
 
+  /**
+   * True when the (valid) CIDR {@code text} has bits set beyond its prefix length, as in {@code
+   * 1.2.3.4/8}; a bare address has none.
+   */
+  public static boolean hasHostBits(String text) {
+    int slash = text.indexOf('/');
+    if (slash < 0) {
+      return false;
+    }
+    String network = normalize(text);
+    String address = text.substring(0, slash);
+    String full = normalize(address);
+    return !full.substring(0, full.indexOf('/')).equals(network.substring(0, network.indexOf('/')));
+  }
+
   /** The family of a (valid) address or CIDR. */
   public static IpFamily family(String cidr) {
     return cidr.contains(":") ? IpFamily.IPV6 : IpFamily.IPV4;

@@ -49,22 +49,29 @@ public final class DatapathProbe implements DatapathDetector {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
   private final CommandExecutor executor;
+  private final String stateDirectory;
+  private final Duration lockWait;
 
-  /** A probe reading the node through {@code executor}. */
-  public DatapathProbe(CommandExecutor executor) {
+  /**
+   * A probe reading the node through {@code executor}, in a batch that takes the host's opskit lock
+   * in {@code stateDirectory} (waiting at most {@code lockWait}) like every other batch.
+   */
+  public DatapathProbe(CommandExecutor executor, String stateDirectory, Duration lockWait) {
     this.executor = Objects.requireNonNull(executor, "executor");
+    this.stateDirectory = ShellBatch.checkDirectory(stateDirectory);
+    this.lockWait = Objects.requireNonNull(lockWait, "lockWait");
   }
 
   @Override
   public Datapath detect() throws IOException, InterruptedException {
-    ShellBatch batch = ShellBatch.create();
+    ShellBatch batch = ShellBatch.create(stateDirectory, lockWait);
     for (List<String> read : List.of(INTERFACES, BPF_GLOBALS, NFT_TABLES, NAT_V4, NAT_V6)) {
       batch.read(read);
     }
     batch.read(FELIX_ENV);
     ExecResult ran = executor.execute(batch.command().withTimeout(TIMEOUT));
     Map<List<String>, ExecResult> reads = new HashMap<>();
-    batch.results(ran).forEach(r -> reads.put(r.command().argv(), r));
+    batch.results(ran).steps().forEach(r -> reads.put(r.command().argv(), r));
     return decide(reads);
   }
 

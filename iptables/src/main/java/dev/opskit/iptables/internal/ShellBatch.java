@@ -3,9 +3,14 @@ package dev.opskit.iptables.internal;
 import dev.opskit.core.Command;
 import dev.opskit.core.ExecResult;
 import dev.opskit.core.OpskitException;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -13,18 +18,34 @@ import java.util.UUID;
  * SSH or {@code ip netns exec} every call costs a round trip or a process start. An apply needs two
  * such calls: one that reads the state, one that writes the changes and reads them back.
  *
+ * <p>Every batch first takes a host-side lock: {@code flock} on a file in a state directory on the
+ * host ({@code /run/opskit} by default), one file per network namespace, held until the batch ends
+ * and waited for at most a bounded time. Next to the lock the host keeps a <em>generation</em>
+ * number, bumped by every write batch: a write batch states the generation its plan was read at and
+ * runs nothing when another write came in between ({@link Refusal#STALE}), so that observe, plan,
+ * apply and verify act as one step per host even though they span two calls. A write batch may
+ * carry a <em>journal</em>: written on the host after all input has arrived and before the first
+ * write, cleared when every write succeeded; a read batch hands back a journal left by a batch that
+ * did not finish, so that the caller can finish or undo it.
+ *
+ * <p>The script ignores SIGHUP and SIGPIPE, so that a client that dies (an SSH connection that
+ * drops, a JVM killed) does not stop it between two writes, and it receives every write's input
+ * before running the first write: inputs too large for an argument travel on stdin, are staged in
+ * files next to the lock, and must end with the batch's marker, so that a stdin cut short runs no
+ * write at all. A batch with one write only feeds that write's input from stdin directly: one
+ * {@code iptables-restore} or {@code ipset restore} (fill aside, then swap) fails whole on an input
+ * cut short, so staging would buy nothing there.
+ *
  * <p>A <em>read</em> runs with stdin from {@code /dev/null}, and the batch goes on when it fails. A
  * <em>write</em> feeds its input to the command, and a failing write ends the batch: nothing after
- * it runs. One write's input travels on the call's stdin; smaller inputs travel as positional
- * arguments, at most {@value #EMBEDDED_LIMIT} bytes together (far below what one SSH exec request
- * or one argv element may carry), and {@link #canWrite} says when a write no longer fits and needs
- * a batch of its own.
+ * it runs. Small inputs travel as positional arguments, at most {@value #EMBEDDED_LIMIT} bytes
+ * together (far below what one SSH exec request or one argv element may carry).
  *
- * <p>The script is a constant; every variable part (programs, arguments, inputs, the frame marker)
- * is a positional argument, never interpolated into it. Each step's output is framed by a random
- * marker line on stdout and stderr, and its exit status follows the closing marker, so {@link
- * #results(ExecResult)} hands back one {@link ExecResult} per step that ran, as if it had run
- * alone.
+ * <p>The script is a constant; every variable part (programs, arguments, inputs, the frame marker,
+ * the state directory) is a positional argument, never interpolated into it. Each step's output is
+ * framed by a random marker line on stdout and stderr, and its exit status follows the closing
+ * marker, so {@link #results(ExecResult)} hands back one {@link ExecResult} per step that ran, as
+ * if it had run alone.
  */
 public final class ShellBatch {
   /** The step that reads {@code SSH_CONNECTION} (exit 1 when unset). */
@@ -36,99 +57,242 @@ public final class ShellBatch {
   /** The most input bytes a batch carries in positional arguments. */
   static final int EMBEDDED_LIMIT = 16 * 1024;
 
+  /** The generation a read batch passes: no check, no bump. */
+  private static final String READ = "-";
+
   /**
-   * Positional arguments: $1 the marker, then per step a kind ({@code r} read, {@code s} write fed
-   * from stdin, {@code a} write fed from the next argument), the number of argv words (1 to 3), the
-   * input when the kind is {@code a}, and the words.
+   * Positional arguments: $1 the marker, $2 the state directory, $3 the lock wait in seconds, $4
+   * the expected generation ({@code -} for a read batch), $5 1 when the first stdin payload is a
+   * journal, $6 the network namespace's key ({@code -}: read it from {@code /proc/self/ns/net}), $7
+   * the number of stdin payloads, then their sizes in bytes, then per step a kind ({@code r} read,
+   * {@code a} write fed from the next argument, {@code p} write fed from the staged payload whose
+   * index is the next argument), the number of argv words (1 to 3), the input or payload index, and
+   * the words. The first stdout line is {@code MARKER GENERATION JOURNAL NAMESPACE}, or {@code
+   * MARKER ! REASON DETAIL} when the batch ran nothing.
    */
   static final String SCRIPT =
       String.join(
           "\n",
-          "m=$1",
-          "shift",
+          "trap '' HUP PIPE",
+          "m=$1 d=$2 w=$3 g=$4 j=$5 ns=$6 n=$7",
+          "shift 7",
+          "clean() { k=0; while [ \"$k\" -lt \"$n\" ]; do : >\"$f.in$k\"; k=$((k+1)); done; }",
+          "fail() { printf '%s ! %s\\n' \"$m\" \"$*\"; exit 0; }",
+          "[ -d \"$d\" ] || mkdir -p -m 700 \"$d\" 2>/dev/null || fail dir \"$d\"",
+          "if [ \"$ns\" = - ]; then",
+          "  ns=$(readlink /proc/self/ns/net 2>/dev/null)",
+          "  ns=${ns#*[}; ns=${ns%]}",
+          "fi",
+          "f=$d/iptables${ns:+-$ns}",
+          "command -v flock >/dev/null 2>&1 || fail noflock",
+          "{ exec 9>>\"$f.lock\"; } 2>/dev/null || fail dir \"$d\"",
+          "flock -w \"$w\" 9 || fail locked \"$f.lock\"",
+          "c=0",
+          "[ -s \"$f.gen\" ] && read -r c <\"$f.gen\"",
+          "[ \"$g\" = - ] || [ \"$g\" = \"$c\" ] || fail stale \"$c\"",
+          "i=0",
+          "while [ \"$i\" -lt \"$n\" ]; do",
+          "  head -c \"$1\" >\"$f.in$i\" || { clean; fail dir \"$d\"; }",
+          "  shift; i=$((i+1))",
+          "done",
+          "if [ \"$n\" -gt 0 ]; then",
+          "  e=; IFS= read -r e; [ \"$e\" = \"$m\" ] || { clean; fail input; }",
+          "fi",
+          "o=0",
+          "if [ \"$g\" != - ]; then",
+          "  c=$((c+1)); printf '%s\\n' \"$c\" >\"$f.gen\" || { clean; fail dir \"$d\"; }",
+          "  if [ \"$j\" = 1 ]; then mv -f \"$f.in0\" \"$f.journal\" || { clean; fail dir \"$d\"; }; fi",
+          "elif [ -s \"$f.journal\" ]; then o=1; fi",
+          "printf '%s %s %s %s\\n' \"$m\" \"$c\" \"$o\" \"${ns:--}\"",
           "run() {",
           "  k=$1",
           "  shift",
           "  printf '%s\\n' \"$m\"; printf '%s\\n' \"$m\" >&2",
           "  case $k in",
-          "    s) \"$@\" ;;",
           "    a) printf '%s' \"$in\" | \"$@\" ;;",
+          "    s) \"$@\" ;;",
+          "    p) \"$@\" <\"$f.in$x\" ;;",
           "    *) \"$@\" </dev/null ;;",
           "  esac",
           "  s=$?",
           "  printf '\\n%s %s\\n' \"$m\" \"$s\"; printf '\\n%s\\n' \"$m\" >&2",
           "}",
+          "[ \"$o\" = 1 ] && run r cat \"$f.journal\"",
           "while [ \"$#\" -gt 0 ]; do",
-          "  k=$1 n=$2",
+          "  k=$1 nw=$2",
           "  shift 2",
-          "  if [ \"$k\" = a ]; then in=$1; shift; fi",
-          "  case $n in",
+          "  case $k in a) in=$1; shift ;; p) x=$1; shift ;; esac",
+          "  case $nw in",
           "    1) run \"$k\" \"$1\" ;;",
           "    2) run \"$k\" \"$1\" \"$2\" ;;",
           "    3) run \"$k\" \"$1\" \"$2\" \"$3\" ;;",
           "    *) exit 2 ;;",
           "  esac",
-          "  shift \"$n\"",
-          "  if [ \"$s\" != 0 ] && [ \"$k\" != r ]; then exit 0; fi",
+          "  shift \"$nw\"",
+          "  if [ \"$s\" != 0 ] && [ \"$k\" != r ]; then clean; exit 0; fi",
           "done",
+          "if [ \"$g\" != - ] && [ -s \"$f.journal\" ]; then : >\"$f.journal\"; fi",
+          "clean",
           "exit 0",
           "");
 
-  /** One step: its argv, and for a write its input and whether that travels on stdin. */
-  private record Step(List<String> argv, String input, boolean onStdin) {
+  /** One step: its argv, and for a write its input and the index of its staged payload, or -1. */
+  private record Step(List<String> argv, String input, int payload) {
     boolean isWrite() {
       return input != null;
     }
   }
 
-  private final String marker;
-  private final List<Step> steps = new ArrayList<>();
-  private String stdin;
-  private int embedded;
-
-  private ShellBatch(String marker) {
-    this.marker = marker;
+  /** Why a batch ran none of its steps. */
+  public enum Refusal {
+    /** Another batch held the host's lock for longer than the wait. */
+    LOCKED,
+    /** Another write batch ran since the generation this batch expected. */
+    STALE,
+    /** The host has no {@code flock} program. */
+    NO_FLOCK,
+    /** The state directory cannot be created or written. */
+    DIRECTORY,
+    /** The batch's stdin ended before all of its input had arrived. */
+    INPUT
   }
 
-  /** An empty batch with a fresh random frame marker. */
-  public static ShellBatch create() {
-    return new ShellBatch("--opskit-" + UUID.randomUUID() + "--");
+  /** A batch that ran none of its steps, and why. */
+  public static final class RefusedException extends OpskitException {
+    private static final long serialVersionUID = 1L;
+    private final Refusal refusal;
+    private final String detail;
+
+    RefusedException(Refusal refusal, String detail) {
+      super("batched commands refused: " + refusal + " " + detail);
+      this.refusal = refusal;
+      this.detail = detail;
+    }
+
+    /** Why. */
+    public Refusal refusal() {
+      return refusal;
+    }
+
+    /**
+     * The lock file ({@link Refusal#LOCKED}), the current generation ({@link Refusal#STALE}), the
+     * directory ({@link Refusal#DIRECTORY}), or empty.
+     */
+    public String detail() {
+      return detail;
+    }
+  }
+
+  /**
+   * What a batch that ran reports: the host's generation (after the bump, for a write batch), the
+   * journal an unfinished batch left (read batches only), and one result per step that ran.
+   */
+  public record Outcome(
+      long generation, Optional<String> journal, List<ExecResult> steps, String namespaceKey) {}
+
+  private final String marker;
+  private final String directory;
+  private final String lockWait;
+  private final List<Step> steps = new ArrayList<>();
+  private final List<String> payloads = new ArrayList<>();
+  private long expectedGeneration = -1;
+  private String journal;
+  private String namespaceKey = "-";
+  private int embedded;
+
+  private ShellBatch(String marker, String directory, Duration lockWait) {
+    this.marker = marker;
+    this.directory = directory;
+    this.lockWait = seconds(lockWait);
+  }
+
+  /**
+   * An empty batch with a fresh random frame marker, locking a file in {@code stateDirectory} (an
+   * absolute path on the host) and waiting at most {@code lockWait} for it.
+   */
+  public static ShellBatch create(String stateDirectory, Duration lockWait) {
+    return new ShellBatch(
+        "--opskit-" + UUID.randomUUID() + "--", checkDirectory(stateDirectory), lockWait);
+  }
+
+  /** Checks that {@code directory} is an absolute path a batch can carry. */
+  public static String checkDirectory(String directory) {
+    Objects.requireNonNull(directory, "state directory");
+    if (!directory.startsWith("/") || directory.contains("\0") || directory.contains("\n")) {
+      throw new IllegalArgumentException(
+          "state directory '" + directory + "' must be an absolute path on one line");
+    }
+    return directory;
+  }
+
+  private static String seconds(Duration wait) {
+    if (wait.isNegative()) {
+      throw new IllegalArgumentException("lock wait must not be negative, was " + wait);
+    }
+    return String.format(Locale.ROOT, "%.3f", wait.toMillis() / 1000.0);
+  }
+
+  /**
+   * Makes this a write batch that runs only when the host's generation is still {@code generation},
+   * and bumps it.
+   */
+  public ShellBatch expectGeneration(long generation) {
+    if (generation < 0) {
+      throw new IllegalArgumentException("generation must not be negative, was " + generation);
+    }
+    this.expectedGeneration = generation;
+    return this;
+  }
+
+  /**
+   * Has this write batch leave {@code text} as the host's journal from before its first write until
+   * every write succeeded.
+   */
+  public ShellBatch journal(String text) {
+    if (expectedGeneration < 0) {
+      throw new IllegalStateException("only a write batch carries a journal");
+    }
+    this.journal = Objects.requireNonNull(text, "journal");
+    return this;
+  }
+
+  /**
+   * Names the host files after {@code key}, the network namespace's key a previous batch on the
+   * same executor reported ({@link Outcome#namespaceKey()}), sparing the batch a process that reads
+   * it.
+   */
+  public ShellBatch namespaceKey(String key) {
+    if (key != null && key.matches("[0-9]{1,20}")) {
+      this.namespaceKey = key;
+    }
+    return this;
   }
 
   /** Adds a read: {@code argv} (one to three words) with stdin from {@code /dev/null}. */
   public ShellBatch read(List<String> argv) {
-    steps.add(new Step(checkArgv(argv), null, false));
+    steps.add(new Step(checkArgv(argv), null, -1));
     return this;
-  }
-
-  /** Whether a write of {@code input} still fits this batch. */
-  public boolean canWrite(String input) {
-    return stdin == null || embedded + bytes(input) <= EMBEDDED_LIMIT;
   }
 
   /**
    * Adds a write: {@code argv} (one to three words) reading {@code input}; when it fails, the batch
    * stops after it.
-   *
-   * @throws IllegalStateException when the input does not fit (see {@link #canWrite})
    */
   public ShellBatch write(List<String> argv, String input) {
     checkArgv(argv);
-    if (!canWrite(input)) {
-      throw new IllegalStateException("the batch has no room left for a write of `" + argv + "`");
-    }
+    Objects.requireNonNull(input, "input");
     int size = bytes(input);
-    boolean onStdin = stdin == null && embedded + size > EMBEDDED_LIMIT;
-    if (onStdin) {
-      stdin = input;
-    } else {
+    if (embedded + size <= EMBEDDED_LIMIT) {
       embedded += size;
+      steps.add(new Step(argv, input, -1));
+    } else {
+      payloads.add(input);
+      steps.add(new Step(argv, input, payloads.size() - 1));
     }
-    steps.add(new Step(argv, input, onStdin));
     return this;
   }
 
-  /** True when no step was added (then there is nothing to run). */
+  /** True when no step was added (then there is nothing to run, unless it is a write batch). */
   public boolean isEmpty() {
     return steps.isEmpty();
   }
@@ -145,17 +309,64 @@ public final class ShellBatch {
 
   /** The one command that runs every step. */
   public Command command() {
-    List<String> argv = new ArrayList<>(List.of("sh", "-c", SCRIPT, "sh", marker));
+    boolean write = expectedGeneration >= 0;
+    // a lone write is atomic on its own: a stdin cut short fails it whole (no COMMIT, no swap),
+    // so its input goes straight to it rather than through a staged copy
+    boolean direct =
+        journal == null
+            && payloads.size() == 1
+            && steps.stream().filter(Step::isWrite).count() == 1;
+    List<String> staged = new ArrayList<>();
+    if (journal != null) {
+      staged.add(journal);
+    }
+    if (!direct) {
+      staged.addAll(payloads);
+    }
+    int offset = journal != null ? 1 : 0;
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                "sh",
+                "-c",
+                SCRIPT,
+                "sh",
+                marker,
+                directory,
+                lockWait,
+                write ? Long.toString(expectedGeneration) : READ,
+                journal != null ? "1" : "0",
+                namespaceKey,
+                Integer.toString(staged.size())));
+    ByteArrayOutputStream stdin = new ByteArrayOutputStream();
+    for (String payload : staged) {
+      byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
+      argv.add(Integer.toString(bytes.length));
+      stdin.writeBytes(bytes);
+    }
     for (Step step : steps) {
-      argv.add(!step.isWrite() ? "r" : step.onStdin() ? "s" : "a");
+      if (!step.isWrite()) {
+        argv.add("r");
+      } else if (step.payload() < 0) {
+        argv.add("a");
+      } else {
+        argv.add(direct ? "s" : "p");
+      }
       argv.add(Integer.toString(step.argv().size()));
-      if (step.isWrite() && !step.onStdin()) {
-        argv.add(step.input());
+      if (step.isWrite() && !(direct && step.payload() >= 0)) {
+        argv.add(step.payload() < 0 ? step.input() : Integer.toString(step.payload() + offset));
       }
       argv.addAll(step.argv());
     }
     Command command = Command.of(argv);
-    return stdin == null ? command : command.withStdin(stdin);
+    if (direct) {
+      return command.withStdin(payloads.get(0));
+    }
+    if (staged.isEmpty()) {
+      return command;
+    }
+    stdin.writeBytes((marker + "\n").getBytes(StandardCharsets.UTF_8));
+    return command.withStdin(stdin.toByteArray());
   }
 
   /**
@@ -164,18 +375,81 @@ public final class ShellBatch {
    *
    * @throws dev.opskit.core.CommandFailedException when the batch itself failed (timed out, killed,
    *     no shell)
+   * @throws RefusedException when the batch ran none of its steps (lock held, stale generation)
    * @throws OpskitException when its output is not framed as the script frames it
    */
-  public List<ExecResult> results(ExecResult batch) {
+  public Outcome results(ExecResult batch) {
     batch.requireSuccess();
     String out = new String(batch.stdout(), StandardCharsets.UTF_8);
     String err = new String(batch.stderr(), StandardCharsets.UTF_8);
-    String open = marker + "\n";
-    String close = "\n" + marker;
+    int headerEnd = out.indexOf('\n');
+    if (!out.startsWith(marker + " ") || headerEnd < 0) {
+      throw new OpskitException(
+          "batched commands printed no header"
+              + (err.isBlank() ? "" : ": " + err.strip().lines().findFirst().orElse("")));
+    }
+    String line = out.substring(marker.length() + 1, headerEnd);
+    if (line.startsWith("!")) {
+      String[] refused = line.split(" ", 3);
+      String detail = refused.length > 2 ? refused[2] : "";
+      throw new RefusedException(refusal(refused.length > 1 ? refused[1] : ""), detail);
+    }
+    String[] header = line.split(" ", 3);
+    long generation;
+    try {
+      generation = Long.parseLong(header[0]);
+    } catch (NumberFormatException e) {
+      throw new OpskitException("batched commands printed a bad header: " + header[0]);
+    }
+    boolean hasJournal = header.length > 1 && header[1].equals("1");
+    Cursor cursor = new Cursor(out, err, headerEnd + 1);
+    String journalText = null;
+    if (hasJournal) {
+      journalText = cursor.next(new Step(List.of("cat", "journal"), null, -1), batch).stdoutUtf8();
+    }
     List<ExecResult> results = new ArrayList<>();
-    int outAt = 0;
-    int errAt = 0;
     for (Step step : steps) {
+      ExecResult result = cursor.next(step, batch);
+      results.add(result);
+      if (step.isWrite() && !result.isSuccess()) {
+        break;
+      }
+    }
+    String key = header.length > 2 ? header[2] : "-";
+    return new Outcome(generation, Optional.ofNullable(journalText), results, key);
+  }
+
+  private static Refusal refusal(String word) {
+    switch (word) {
+      case "locked":
+        return Refusal.LOCKED;
+      case "stale":
+        return Refusal.STALE;
+      case "noflock":
+        return Refusal.NO_FLOCK;
+      case "input":
+        return Refusal.INPUT;
+      default:
+        return Refusal.DIRECTORY;
+    }
+  }
+
+  /** Reads framed steps off a batch's stdout and stderr, in order. */
+  private final class Cursor {
+    private final String out;
+    private final String err;
+    private int outAt;
+    private int errAt;
+
+    Cursor(String out, String err, int outAt) {
+      this.out = out;
+      this.err = err;
+      this.outAt = outAt;
+    }
+
+    ExecResult next(Step step, ExecResult batch) {
+      String open = marker + "\n";
+      String close = "\n" + marker;
       if (!out.startsWith(open, outAt) || !err.startsWith(open, errAt)) {
         throw malformed(step);
       }
@@ -192,20 +466,17 @@ public final class ShellBatch {
         throw malformed(step);
       }
       Command command = Command.of(step.argv());
-      results.add(
+      ExecResult result =
           ExecResult.of(
               step.isWrite() ? command.withStdin(step.input()) : command,
               status,
               out.substring(outAt + open.length(), outEnd),
               err.substring(errAt + open.length(), errEnd),
-              batch.duration()));
+              batch.duration());
       outAt = statusEnd + 1;
       errAt = errEnd + close.length() + 1;
-      if (step.isWrite() && status != 0) {
-        break;
-      }
+      return result;
     }
-    return results;
   }
 
   private static OpskitException malformed(Step step) {

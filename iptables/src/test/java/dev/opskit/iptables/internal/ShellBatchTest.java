@@ -21,6 +21,21 @@ import org.junit.jupiter.api.io.TempDir;
 /** Runs the batch script in a real {@code sh} against stand-in programs on the PATH. */
 class ShellBatchTest {
   @TempDir Path bin;
+  @TempDir Path state;
+
+  private ShellBatch batch() {
+    return ShellBatch.create(state.toString(), Duration.ofSeconds(5));
+  }
+
+  /** The host files of this network namespace in the state directory, without the suffix. */
+  private Path files() throws Exception {
+    String ns = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+    return state.resolve("iptables-" + ns.substring(ns.indexOf('[') + 1, ns.indexOf(']')));
+  }
+
+  private Path file(String suffix) throws Exception {
+    return Path.of(files() + suffix);
+  }
 
   private void program(String name, String body) throws Exception {
     Path file = bin.resolve(name);
@@ -29,13 +44,19 @@ class ShellBatchTest {
   }
 
   private List<ExecResult> run(ShellBatch batch, Map<String, String> env) throws Exception {
-    Command command =
-        Command.builder()
-            .from(batch.command())
-            .putAllEnv(env)
-            .putEnv("PATH", bin + ":/usr/bin:/bin")
-            .build();
-    return batch.results(LocalExecutor.create().execute(command));
+    return outcome(batch, env).steps();
+  }
+
+  private ShellBatch.Outcome outcome(ShellBatch batch, Map<String, String> env) throws Exception {
+    return batch.results(LocalExecutor.create().execute(withPath(batch.command(), env)));
+  }
+
+  private Command withPath(Command command, Map<String, String> env) {
+    return Command.builder()
+        .from(command)
+        .putAllEnv(env)
+        .putEnv("PATH", bin + ":/usr/bin:/bin")
+        .build();
   }
 
   private static String stdin(Command command) {
@@ -64,7 +85,7 @@ class ShellBatchTest {
             "esac"));
     String odd = "odd;$(touch " + bin.resolve("pwned") + ") name";
     ShellBatch batch =
-        ShellBatch.create()
+        batch()
             .read(ShellBatch.SSH_CONNECTION)
             .read(List.of("xtables", "--version"))
             .read(ShellBatch.LIST_IPSETS)
@@ -99,12 +120,13 @@ class ShellBatchTest {
 
   @Test
   void unsetSshConnectionExitsOneAsPrintenvDoes() throws Exception {
-    ShellBatch batch = ShellBatch.create().read(ShellBatch.SSH_CONNECTION);
+    ShellBatch batch = batch().read(ShellBatch.SSH_CONNECTION);
     // an explicit empty value is still set; only the unset case exits 1
     assertThat(run(batch, Map.of("SSH_CONNECTION", "")).get(0).exitCode()).hasValue(0);
     List<String> argv = new ArrayList<>(List.of("env", "-u", "SSH_CONNECTION"));
     argv.addAll(batch.command().argv());
-    List<ExecResult> results = batch.results(LocalExecutor.create().execute(Command.of(argv)));
+    List<ExecResult> results =
+        batch.results(LocalExecutor.create().execute(Command.of(argv))).steps();
     assertThat(results.get(0).exitCode()).hasValue(1);
     assertThat(results.get(0).stdoutUtf8()).isEmpty();
   }
@@ -119,12 +141,13 @@ class ShellBatchTest {
     String big = "x".repeat(ShellBatch.EMBEDDED_LIMIT + 1) + "\n";
     String small = "*raw\n-A OPSKIT-x -m comment --comment \"it's $(x) `y`\" -j DROP\nCOMMIT\n";
     ShellBatch batch =
-        ShellBatch.create()
+        batch()
             .write(List.of("restore-a", bin.resolve("a").toString()), small)
             .write(List.of("restore-b", bin.resolve("b").toString()), big)
             .write(List.of("restore-c", bin.resolve("c").toString()), "")
             .read(List.of("reader"));
-    assertThat(stdin(batch.command())).isEqualTo(big);
+    // the large input, then the marker that proves it arrived whole
+    assertThat(stdin(batch.command())).startsWith(big).endsWith("--\n");
 
     List<ExecResult> results = run(batch, Map.of());
 
@@ -144,7 +167,7 @@ class ShellBatchTest {
     program("fails", "cat >/dev/null; echo 'line 2: bad rule' >&2; exit 4");
     program("never", "touch \"$1\"");
     ShellBatch batch =
-        ShellBatch.create()
+        batch()
             .read(List.of("fails"))
             .write(List.of("fails"), "input\n")
             .write(List.of("never", bin.resolve("ran").toString()), "")
@@ -161,29 +184,187 @@ class ShellBatchTest {
   }
 
   @Test
-  void aSecondLargeInputNeedsABatchOfItsOwn() {
-    String big = "x".repeat(ShellBatch.EMBEDDED_LIMIT);
-    ShellBatch batch = ShellBatch.create().write(List.of("a"), big + big);
-    assertThat(batch.canWrite("y".repeat(ShellBatch.EMBEDDED_LIMIT))).isTrue();
-    batch.write(List.of("b"), big);
-    assertThat(batch.canWrite("z")).isFalse();
-    assertThatThrownBy(() -> batch.write(List.of("c"), "z"))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("[c]");
-    // the limit counts bytes, not characters
-    ShellBatch nearlyFull =
-        ShellBatch.create()
-            .write(List.of("a"), big + big)
-            .write(List.of("b"), "x".repeat(ShellBatch.EMBEDDED_LIMIT - 1));
-    assertThat(nearlyFull.canWrite("e")).isTrue();
-    assertThat(nearlyFull.canWrite("é")).isFalse();
+  void severalLargeInputsTravelTogetherOnStdinAndAreStagedBeforeTheFirstWrite() throws Exception {
+    program("restore", "cat > \"$1\"");
+    String first = "a".repeat(ShellBatch.EMBEDDED_LIMIT + 10) + "\n";
+    String second = "é".repeat(ShellBatch.EMBEDDED_LIMIT) + "\n";
+    ShellBatch batch =
+        batch()
+            .expectGeneration(0)
+            .write(List.of("restore", bin.resolve("1").toString()), first)
+            .write(List.of("restore", bin.resolve("2").toString()), second);
+
+    assertThat(run(batch, Map.of())).hasSize(2).allMatch(ExecResult::isSuccess);
+    assertThat(Files.readString(bin.resolve("1"))).isEqualTo(first);
+    assertThat(Files.readString(bin.resolve("2"))).isEqualTo(second);
+    // the staged copies are emptied afterwards
+    assertThat(Files.size(file(".in0"))).isZero();
+    assertThat(Files.size(file(".in1"))).isZero();
+  }
+
+  @Test
+  void aLoneLargeWriteReadsStdinDirectlyWithoutAStagedCopy() throws Exception {
+    program("restore", "cat > \"$1\"");
+    String big = "b".repeat(ShellBatch.EMBEDDED_LIMIT * 2) + "\n";
+    ShellBatch batch =
+        batch()
+            .expectGeneration(0)
+            .write(List.of("restore", bin.resolve("big").toString()), big)
+            .read(List.of("true"));
+    assertThat(stdin(batch.command())).isEqualTo(big);
+
+    assertThat(run(batch, Map.of())).hasSize(2).allMatch(ExecResult::isSuccess);
+    assertThat(Files.readString(bin.resolve("big"))).isEqualTo(big);
+    assertThat(file(".in0")).doesNotExist();
+  }
+
+  @Test
+  void aStdinCutShortRunsNoWrite() throws Exception {
+    program("restore", "cat > \"$1\"");
+    ShellBatch batch =
+        batch()
+            .expectGeneration(0)
+            .write(List.of("restore", bin.resolve("small").toString()), "small\n")
+            .write(
+                List.of("restore", bin.resolve("big").toString()),
+                "x".repeat(ShellBatch.EMBEDDED_LIMIT * 2));
+    Command whole = batch.command();
+    byte[] cut = java.util.Arrays.copyOf(whole.stdin(), whole.stdin().length - 100);
+    ExecResult ran = LocalExecutor.create().execute(withPath(whole.withStdin(cut), Map.of()));
+
+    assertThatThrownBy(() -> batch.results(ran))
+        .isInstanceOfSatisfying(
+            ShellBatch.RefusedException.class,
+            e -> assertThat(e.refusal()).isEqualTo(ShellBatch.Refusal.INPUT));
+    assertThat(bin.resolve("small")).doesNotExist();
+    assertThat(bin.resolve("big")).doesNotExist();
+  }
+
+  @Test
+  void writeBatchesBumpTheGenerationAndAStaleOneRunsNothing() throws Exception {
+    program("w", "cat > \"$1\"");
+    assertThat(outcome(batch().read(List.of("true")), Map.of()).generation()).isZero();
+    ShellBatch.Outcome wrote =
+        outcome(
+            batch().expectGeneration(0).write(List.of("w", bin.resolve("one").toString()), "1"),
+            Map.of());
+    assertThat(wrote.generation()).isEqualTo(1);
+    assertThat(outcome(batch().read(List.of("true")), Map.of()).generation()).isEqualTo(1);
+
+    ShellBatch stale =
+        batch().expectGeneration(0).write(List.of("w", bin.resolve("two").toString()), "2");
+    assertThatThrownBy(() -> outcome(stale, Map.of()))
+        .isInstanceOfSatisfying(
+            ShellBatch.RefusedException.class,
+            e -> {
+              assertThat(e.refusal()).isEqualTo(ShellBatch.Refusal.STALE);
+              assertThat(e.detail()).isEqualTo("1");
+            });
+    assertThat(bin.resolve("two")).doesNotExist();
+  }
+
+  @Test
+  void aHeldLockMakesTheBatchWaitThenGiveUpRunningNothing() throws Exception {
+    program("w", "touch \"$1\"");
+    outcome(batch().read(List.of("true")), Map.of()); // creates the lock file
+    Process holder =
+        new ProcessBuilder("flock", "-o", file(".lock").toString(), "sleep", "10")
+            .redirectErrorStream(true)
+            .start();
+    String lockFile = file(".lock").toString();
+    try {
+      Thread.sleep(300);
+      ShellBatch batch =
+          ShellBatch.create(state.toString(), Duration.ofMillis(300))
+              .expectGeneration(0)
+              .write(List.of("w", bin.resolve("x").toString()), "");
+      assertThatThrownBy(() -> outcome(batch, Map.of()))
+          .isInstanceOfSatisfying(
+              ShellBatch.RefusedException.class,
+              e -> {
+                assertThat(e.refusal()).isEqualTo(ShellBatch.Refusal.LOCKED);
+                assertThat(e.detail()).isEqualTo(lockFile);
+              });
+      assertThat(bin.resolve("x")).doesNotExist();
+    } finally {
+      holder.destroyForcibly().waitFor();
+    }
+    // released: the next batch gets the lock
+    assertThat(outcome(batch().read(List.of("true")), Map.of()).steps()).hasSize(1);
+  }
+
+  @Test
+  void theJournalStaysWhileWritesRunAndAfterAFailureAndAReadHandsItBack() throws Exception {
+    Path journal = file(".journal");
+    program("copy-journal", "cat \"$1\" > \"$2\"");
+    program("fails", "exit 1");
+    ShellBatch ok =
+        batch()
+            .expectGeneration(0)
+            .journal("opskit journal text\n")
+            .write(List.of("copy-journal", journal.toString(), bin.resolve("seen").toString()), "");
+    assertThat(outcome(ok, Map.of()).steps()).allMatch(ExecResult::isSuccess);
+    // present during the write, cleared after success
+    assertThat(Files.readString(bin.resolve("seen"))).isEqualTo("opskit journal text\n");
+    assertThat(Files.size(journal)).isZero();
+    assertThat(outcome(batch().read(List.of("true")), Map.of()).journal()).isEmpty();
+
+    ShellBatch failing =
+        batch()
+            .expectGeneration(1)
+            .journal("interrupted\n")
+            .write(List.of("true"), "")
+            .write(List.of("fails"), "");
+    assertThat(outcome(failing, Map.of()).steps()).hasSize(2);
+    assertThat(Files.readString(journal)).isEqualTo("interrupted\n");
+    ShellBatch.Outcome read = outcome(batch().read(List.of("true")), Map.of());
+    assertThat(read.journal()).hasValue("interrupted\n");
+    assertThat(read.steps()).hasSize(1).allMatch(ExecResult::isSuccess);
+
+    // the next write batch that succeeds clears it
+    outcome(batch().expectGeneration(2).write(List.of("true"), ""), Map.of());
+    assertThat(outcome(batch().read(List.of("true")), Map.of()).journal()).isEmpty();
+  }
+
+  @Test
+  void aClientThatGoesAwayDoesNotStopTheBatchBetweenWrites() throws Exception {
+    program("slow", "sleep 1; cat > \"$1\"");
+    program("after", "cat > \"$1\"");
+    ShellBatch batch =
+        batch()
+            .expectGeneration(0)
+            .journal("j\n")
+            .write(List.of("slow", bin.resolve("first").toString()), "1")
+            .write(List.of("after", bin.resolve("second").toString()), "2");
+    Command command = withPath(batch.command(), Map.of());
+    ProcessBuilder builder = new ProcessBuilder(command.argv());
+    builder.environment().putAll(command.env());
+    Process shell = builder.start();
+    shell.getOutputStream().write(command.stdin());
+    shell.getOutputStream().close();
+    Thread.sleep(300);
+    // the client dies: its pipes close, and a terminal would send SIGHUP
+    shell.getInputStream().close();
+    shell.getErrorStream().close();
+    new ProcessBuilder("kill", "-HUP", Long.toString(shell.pid())).start().waitFor();
+
+    assertThat(shell.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(Files.readString(bin.resolve("first"))).isEqualTo("1");
+    assertThat(Files.readString(bin.resolve("second"))).isEqualTo("2");
+    assertThat(Files.size(file(".journal"))).isZero();
   }
 
   @Test
   void aBatchWithoutFramesIsAnError() {
-    ShellBatch batch = ShellBatch.create().read(ShellBatch.LIST_IPSETS);
+    ShellBatch batch = batch().read(ShellBatch.LIST_IPSETS);
     ExecResult garbled = ExecResult.of(batch.command(), 0, "a\n", "", Duration.ZERO);
     assertThatThrownBy(() -> batch.results(garbled))
+        .isInstanceOf(OpskitException.class)
+        .hasMessageContaining("no header");
+    String marker = batch.command().argv().get(4);
+    ExecResult unframed =
+        ExecResult.of(batch.command(), 0, marker + " 0 0\na\n", "", Duration.ZERO);
+    assertThatThrownBy(() -> batch.results(unframed))
         .isInstanceOf(OpskitException.class)
         .hasMessageContaining("ipset list -n");
     ExecResult failed = ExecResult.of(batch.command(), 127, "", "sh: not found", Duration.ZERO);
@@ -192,13 +373,13 @@ class ShellBatchTest {
 
   @Test
   void badArgvsAreRefused() {
-    assertThatThrownBy(() -> ShellBatch.create().read(List.of("-x")))
+    assertThatThrownBy(() -> batch().read(List.of("-x")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'-x'");
-    assertThatThrownBy(() -> ShellBatch.create().read(List.of("ipset", "save", "")))
+    assertThatThrownBy(() -> batch().read(List.of("ipset", "save", "")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("empty word");
-    assertThatThrownBy(() -> ShellBatch.create().write(List.of("a", "b", "c", "d"), ""))
+    assertThatThrownBy(() -> batch().write(List.of("a", "b", "c", "d"), ""))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("one to three words, was 4");
   }
