@@ -118,8 +118,9 @@ final class IptablesCommand {
       try {
         requested = builder.build();
       } catch (IllegalArgumentException e) {
+        // the library's message names its builder option; the CLI names the flag instead
         throw new IllegalArgumentException(
-            e.getMessage().replace("normalizeCidrs(true)", "--normalize"), e);
+            e.getMessage().replace("normalizeCidrs(true)", "--normalize"));
       }
       PrintWriter err = spec.commandLine().getErr();
       try (HostOptions.Session session = host.open()) {

@@ -128,7 +128,7 @@ final class SysctlCommand {
         throw new IllegalArgumentException("--profile " + source + " cannot be read", e);
       } catch (CharacterCodingException e) {
         throw new IllegalArgumentException(
-            "--profile " + source + " is not a text file (not UTF-8)", e);
+            "--profile " + source + " is not a text file (not UTF-8)");
       } catch (IOException e) {
         throw new IllegalArgumentException(
             "--profile " + source + " cannot be read: " + e.getMessage(), e);
