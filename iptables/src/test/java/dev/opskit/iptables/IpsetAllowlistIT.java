@@ -43,7 +43,7 @@ class IpsetAllowlistIT {
   @Test
   void tenThousandCidrsInAnIpsetHoldAndUpdateAtomically() throws Exception {
     try (NodeTopology topology = new NodeTopology()) {
-      IptablesApplier applier = IptablesApplier.create(topology.nodeExecutor());
+      IptablesApplier applier = TestAppliers.create(topology.nodeExecutor());
       List<String> cidrs = cidrs(10_000);
       cidrs.add(NodeTopology.ALLOWED_IP);
       NodePortAllowlist list = allowlist(cidrs, NodePortAllowlist.Mode.RAW_PREROUTING);
@@ -92,7 +92,7 @@ class IpsetAllowlistIT {
   @Test
   void tenThousandCidrsAsARuleListApplyInOneRestorePerTable() throws Exception {
     try (NodeTopology topology = new NodeTopology()) {
-      IptablesApplier applier = IptablesApplier.create(topology.nodeExecutor());
+      IptablesApplier applier = TestAppliers.create(topology.nodeExecutor());
       List<String> cidrs = cidrs(10_000);
       cidrs.add(NodeTopology.ALLOWED_IP);
       NodePortAllowlist list =

@@ -30,7 +30,7 @@ class IptablesApplierIT {
     net = TestNetworks.create();
     node = net.namespace("node");
     executor = net.executor(node);
-    applier = IptablesApplier.create(executor);
+    applier = TestAppliers.create(executor);
     // foreign rules: an admin's INPUT rule, Calico's chain and jump, kube-proxy's nat chain
     ipt(
         "-t",
@@ -153,7 +153,7 @@ class IptablesApplierIT {
         allowlist(NodePortAllowlist.Mode.RAW_PREROUTING, cidrs.toArray(String[]::new));
     AtomicInteger calls = new AtomicInteger();
     IptablesApplier counting =
-        IptablesApplier.create(
+        TestAppliers.create(
             executor.withListener(
                 new ExecutionListener() {
                   @Override
@@ -205,7 +205,7 @@ class IptablesApplierIT {
 
   @Test
   void withoutVerificationTheKernelHoldsTheSameRulesAndReapplyIsStillANoOp() throws Exception {
-    IptablesApplier unverified = IptablesApplier.builder(executor).verifyAfterApply(false).build();
+    IptablesApplier unverified = TestAppliers.builder(executor).verifyAfterApply(false).build();
     for (NodePortAllowlist.Mode mode : NodePortAllowlist.Mode.values()) {
       NodePortAllowlist list = allowlist(mode, "198.18.1.0/24", "198.19.0.7", "fd00:198:18::/64");
       IptablesApplyResult fast = unverified.apply(list);
@@ -370,8 +370,7 @@ class IptablesApplierIT {
 
   @Test
   void legacyBackendWorksAndIsNotMixed() throws Exception {
-    IptablesApplier legacy =
-        IptablesApplier.builder(executor).backend(IptablesBackend.LEGACY).build();
+    IptablesApplier legacy = TestAppliers.builder(executor).backend(IptablesBackend.LEGACY).build();
     NodePortAllowlist list = allowlist(NodePortAllowlist.Mode.RAW_PREROUTING, "198.18.1.0/24");
     IptablesApplyResult result = legacy.apply(list);
     assertThat(result.commands())

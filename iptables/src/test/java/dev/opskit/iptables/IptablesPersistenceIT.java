@@ -53,7 +53,7 @@ class IptablesPersistenceIT {
           net.exec(node, argv.toArray(String[]::new));
         }
       }
-      IptablesApplier applier = IptablesApplier.create(net.executor(node));
+      IptablesApplier applier = TestAppliers.create(net.executor(node));
       IptablesApplyResult result = applier.apply(list);
       assertThat(result.changed()).as(result.plans().toString()).isFalse();
       String raw = net.exec(node, "iptables-save", "-t", "raw").stdoutUtf8();

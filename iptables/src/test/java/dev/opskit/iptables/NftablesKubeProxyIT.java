@@ -38,7 +38,7 @@ class NftablesKubeProxyIT {
   @BeforeAll
   void createTopology() {
     topology = new NftablesKubeProxyNode();
-    applier = IptablesApplier.create(topology.nodeExecutor());
+    applier = TestAppliers.create(topology.nodeExecutor());
   }
 
   @AfterAll
@@ -117,7 +117,7 @@ class NftablesKubeProxyIT {
       names = {"RAW_PREROUTING", "CONNTRACK"})
   void theLegacyBackendHoldsToo(Mode mode) throws Exception {
     IptablesApplier legacy =
-        IptablesApplier.builder(topology.nodeExecutor()).backend(IptablesBackend.LEGACY).build();
+        TestAppliers.builder(topology.nodeExecutor()).backend(IptablesBackend.LEGACY).build();
     try {
       legacy.apply(allowlist(mode, false));
 

@@ -27,7 +27,7 @@ class NodePortAllowlistTopologyIT {
   @BeforeAll
   void createTopology() {
     topology = new NodeTopology();
-    applier = IptablesApplier.create(topology.nodeExecutor());
+    applier = TestAppliers.create(topology.nodeExecutor());
   }
 
   @AfterAll

@@ -271,7 +271,7 @@ class TypedRulesRoundTripIT {
   void everyTypedRuleReadsBackAsWritten(IptablesBackend backend) throws Exception {
     try (TestNetworks net = TestNetworks.create()) {
       IptablesApplier applier =
-          IptablesApplier.builder(net.executor(net.namespace("rt"))).backend(backend).build();
+          TestAppliers.builder(net.executor(net.namespace("rt"))).backend(backend).build();
       IptablesRuleSet v4 = ruleSet(IpFamily.IPV4, ipv4Rules(), ipv4NatRules());
       IptablesRuleSet v6 = ruleSet(IpFamily.IPV6, ipv6Rules(), ipv6NatRules());
 
