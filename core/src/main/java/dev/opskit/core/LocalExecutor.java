@@ -51,16 +51,7 @@ public final class LocalExecutor implements CommandExecutor {
 
   @Override
   public ExecResult execute(Command command) throws IOException, InterruptedException {
-    BoundedBuffer out = new BoundedBuffer(command.maxOutputBytes());
-    BoundedBuffer err = new BoundedBuffer(command.maxOutputBytes());
-    ExecResult result = run(command, null, out, err);
-    return ExecResult.builder()
-        .from(result)
-        .stdout(out.toByteArray())
-        .stderr(err.toByteArray())
-        .stdoutTruncated(out.truncated())
-        .stderrTruncated(err.truncated())
-        .build();
+    return BoundedBuffer.collect(command, (out, err) -> run(command, null, out, err));
   }
 
   /**

@@ -191,16 +191,7 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
   @Override
   public ExecResult execute(Command command) throws IOException, InterruptedException {
     Objects.requireNonNull(command, "command");
-    BoundedBuffer out = new BoundedBuffer(command.maxOutputBytes());
-    BoundedBuffer err = new BoundedBuffer(command.maxOutputBytes());
-    ExecResult result = execute(command, null, out, err);
-    return ExecResult.builder()
-        .from(result)
-        .stdout(out.toByteArray())
-        .stderr(err.toByteArray())
-        .stdoutTruncated(out.truncated())
-        .stderrTruncated(err.truncated())
-        .build();
+    return BoundedBuffer.collect(command, (out, err) -> execute(command, null, out, err));
   }
 
   /**

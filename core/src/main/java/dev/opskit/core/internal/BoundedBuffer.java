@@ -1,5 +1,8 @@
 package dev.opskit.core.internal;
 
+import dev.opskit.core.Command;
+import dev.opskit.core.ExecResult;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Arrays;
 
@@ -12,6 +15,33 @@ public final class BoundedBuffer extends OutputStream {
   private byte[] bytes = new byte[64];
   private int size;
   private long total;
+
+  /** A run of a command that streams its output to two sinks. */
+  @FunctionalInterface
+  public interface Streaming {
+    /** Runs the command, writing its output to the sinks. */
+    ExecResult run(OutputStream stdout, OutputStream stderr)
+        throws IOException, InterruptedException;
+  }
+
+  /**
+   * The buffered form of a streaming run: collects each stream in a buffer capped at {@code
+   * command}'s {@link Command#maxOutputBytes()} and returns the result with those bytes and the
+   * truncation flags.
+   */
+  public static ExecResult collect(Command command, Streaming streaming)
+      throws IOException, InterruptedException {
+    BoundedBuffer out = new BoundedBuffer(command.maxOutputBytes());
+    BoundedBuffer err = new BoundedBuffer(command.maxOutputBytes());
+    ExecResult result = streaming.run(out, err);
+    return ExecResult.builder()
+        .from(result)
+        .stdout(out.toByteArray())
+        .stderr(err.toByteArray())
+        .stdoutTruncated(out.truncated())
+        .stderrTruncated(err.truncated())
+        .build();
+  }
 
   /** A buffer keeping at most {@code limit} bytes. */
   public BoundedBuffer(int limit) {
