@@ -2,8 +2,6 @@ package dev.opskit.iptables;
 
 import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
-import dev.opskit.core.ExecResult;
-import dev.opskit.core.LocalExecutor;
 import dev.opskit.core.test.TestNetworks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -160,33 +158,8 @@ final class NftablesKubeProxyNode implements AutoCloseable {
    * connection did not get through within the 1-second connect timeout.
    */
   String connect(String sourceIp) {
-    boolean v6 = sourceIp.contains(":");
-    String target =
-        v6 ? "TCP6:[" + NODE_IP6 + "]:" + NODE_PORT : "TCP4:" + NODE_IP + ":" + NODE_PORT;
-    String bind = v6 ? "[" + sourceIp + "]" : sourceIp;
-    Command command =
-        Command.of(
-                "ip",
-                "netns",
-                "exec",
-                client,
-                "socat",
-                "-u",
-                "-T",
-                "2",
-                target + ",bind=" + bind + ",connect-timeout=1",
-                "STDOUT")
-            .withTimeout(Duration.ofSeconds(5));
-    try {
-      ExecResult result = LocalExecutor.create().execute(command);
-      String out = result.stdoutUtf8().strip();
-      return result.isSuccess() && !out.isEmpty() ? out : null;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return NodeTopology.connect(
+        client, sourceIp, sourceIp.contains(":") ? NODE_IP6 : NODE_IP, NODE_PORT);
   }
 
   @Override

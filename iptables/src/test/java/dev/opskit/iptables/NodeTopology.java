@@ -141,15 +141,24 @@ final class NodeTopology implements AutoCloseable {
    * within the 1-second connect timeout.
    */
   String connect(String sourceIp, int port) {
+    return connect(client, sourceIp, sourceIp.contains(":") ? NODE_IP6 : NODE_IP, port);
+  }
+
+  /**
+   * Opens a TCP connection from {@code sourceIp} in namespace {@code from} to {@code address} and
+   * {@code port}, and returns what the server answered, or null when the connection did not get
+   * through within the 1-second connect timeout.
+   */
+  static String connect(String from, String sourceIp, String address, int port) {
     boolean v6 = sourceIp.contains(":");
-    String target = v6 ? "TCP6:[" + NODE_IP6 + "]:" + port : "TCP4:" + NODE_IP + ":" + port;
+    String target = v6 ? "TCP6:[" + address + "]:" + port : "TCP4:" + address + ":" + port;
     String bind = v6 ? "[" + sourceIp + "]" : sourceIp;
     Command command =
         Command.of(
                 "ip",
                 "netns",
                 "exec",
-                client,
+                from,
                 "socat",
                 "-u",
                 "-T",
