@@ -3,8 +3,6 @@ package dev.opskit.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.opskit.cluster.internal.json.TolerantJson;
-import dev.opskit.cluster.internal.node.PodExecSession;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import dev.opskit.cluster.testing.PodExecReply;
 import dev.opskit.cluster.testing.RecordedCall;
@@ -13,17 +11,23 @@ import dev.opskit.cluster.testing.SeedCluster;
 import dev.opskit.cluster.testing.TestPods;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.Pair;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1DeleteOptions;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodList;
 import io.kubernetes.client.openapi.models.V1Preconditions;
 import io.kubernetes.client.util.PatchUtils;
+import io.kubernetes.client.util.WebSocketStreamHandler;
+import io.kubernetes.client.util.WebSockets;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import okhttp3.Request;
 import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
@@ -385,24 +389,18 @@ class KubernetesApiFixtureIT {
   }
 
   @Test
-  void unknownFieldsBreakTheTypedClientButNotTolerantJson() throws Exception {
+  void unknownFieldsAreStoredVerbatimAndSkippedWhenReadAsModels() {
     String json =
-        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"future\",\"namespace\":\"ns\","
-            + "\"futureMetadata\":{\"x\":1}},\"spec\":{\"nodeName\":\"node-a\",\"containers\":[{\"name\":\"app\","
-            + "\"image\":\"busybox\",\"futureContainerField\":true}]},\"status\":{\"phase\":\"Failed\","
-            + "\"reason\":\"Evicted\",\"futureStatusField\":\"y\"}}";
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"future\",\"namespace\":\"ns\"},"
+            + "\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"busybox\"}]},"
+            + "\"status\":{\"phase\":\"Failed\",\"reason\":\"Evicted\",\"futureStatusField\":\"y\"}}";
     fixture.createJson("/api/v1/namespaces/ns/pods", json);
+    assertThat(fixture.json("/api/v1/namespaces/ns/pods/future").orElseThrow())
+        .contains("\"futureStatusField\":\"y\"");
+    assertThat(fixture.pod("ns", "future").orElseThrow().getStatus().getReason())
+        .isEqualTo("Evicted");
     assertThatThrownBy(() -> api.listNamespacedPod("ns").execute())
         .hasStackTraceContaining("is not defined in the");
-    V1PodList list =
-        TolerantJson.execute(api.listNamespacedPod("ns").buildCall(null), V1PodList.class);
-    assertThat(list.getItems()).hasSize(1);
-    V1Pod pod = list.getItems().get(0);
-    assertThat(pod.getStatus().getPhase()).isEqualTo("Failed");
-    assertThat(pod.getStatus().getReason()).isEqualTo("Evicted");
-    assertThat(pod.getSpec().getContainers().get(0).getImage()).isEqualTo("busybox");
-    assertThat(pod.getMetadata().getUid()).isNotBlank();
-    assertThat(pod.getMetadata().getCreationTimestamp()).isNotNull();
   }
 
   @Test
@@ -413,23 +411,32 @@ class KubernetesApiFixtureIT {
             request.command().equals(List.of("echo", "a b", "$HOME"))
                 ? PodExecReply.of(3, "a b $HOME\n", "warn\n")
                 : PodExecReply.of(127, "", "not found\n"));
-    PodExecSession.Outcome outcome =
-        PodExecSession.run(
-            fixture.apiClient(),
-            "ns",
-            "p",
-            "app",
-            List.of("echo", "a b", "$HOME"),
-            Duration.ofSeconds(10));
-    assertThat(new String(outcome.stdout(), StandardCharsets.UTF_8)).isEqualTo("a b $HOME\n");
-    assertThat(new String(outcome.stderr(), StandardCharsets.UTF_8)).isEqualTo("warn\n");
-    assertThat(outcome.exitCode()).hasValue(3);
-    PodExecSession.Outcome other =
-        PodExecSession.run(
-            fixture.apiClient(), "ns", "p", "app", List.of("echo a b"), Duration.ofSeconds(10));
-    assertThat(other.exitCode()).hasValue(127);
+    assertThat(exec("echo", "a b", "$HOME"))
+        .containsExactly("a b $HOME\n", "warn\n", "exit status 3");
+    assertThat(exec("echo a b")).containsExactly("", "not found\n", "exit status 127");
     assertThat(fixture.requests("GET", ".*/pods/p/exec").get(0).query().get("command"))
         .containsExactly("echo", "a b", "$HOME");
+  }
+
+  /** Execs in ns/p with the client's WebSocket streaming: stdout, stderr, exit status. */
+  private List<String> exec(String... argv) throws Exception {
+    WebSocketStreamHandler handler = new WebSocketStreamHandler();
+    List<InputStream> channels =
+        List.of(handler.getInputStream(1), handler.getInputStream(2), handler.getInputStream(3));
+    List<Pair> query =
+        new ArrayList<>(List.of(new Pair("stdout", "true"), new Pair("stderr", "true")));
+    for (String arg : argv) {
+      query.add(new Pair("command", arg));
+    }
+    WebSockets.stream(
+        "/api/v1/namespaces/ns/pods/p/exec", "GET", query, fixture.apiClient(), handler);
+    List<String> read = new ArrayList<>();
+    for (InputStream channel : channels) {
+      read.add(new String(channel.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    Matcher status = Pattern.compile("exit status \\d+").matcher(read.get(2));
+    read.set(2, status.find() ? status.group() : "exit status 0");
+    return read;
   }
 
   private String get(String path) throws IOException {

@@ -2,10 +2,10 @@ package dev.opskit.cluster.testing;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.opskit.cluster.internal.json.TolerantJson;
 import dev.opskit.cluster.testing.internal.Discovery;
 import dev.opskit.cluster.testing.internal.FaithfulDispatcher;
 import dev.opskit.cluster.testing.internal.FaultyProxy;
+import dev.opskit.cluster.testing.internal.ModelJson;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kubernetes.client.openapi.ApiClient;
@@ -196,8 +196,8 @@ public final class KubernetesApiFixture implements AutoCloseable {
     String json =
         dispatcher.insert(
             "/api/v1/namespaces/" + namespace + "/pods",
-            JsonParser.parseString(TolerantJson.serialize(pod)).getAsJsonObject());
-    return TolerantJson.parse(json, V1Pod.class);
+            JsonParser.parseString(ModelJson.write(pod)).getAsJsonObject());
+    return ModelJson.read(json, V1Pod.class);
   }
 
   /**
@@ -210,7 +210,7 @@ public final class KubernetesApiFixture implements AutoCloseable {
     for (V1Pod pod : pods) {
       byNamespace
           .computeIfAbsent(namespaceOf(pod), ns -> new ArrayList<>())
-          .add(JsonParser.parseString(TolerantJson.serialize(pod)).getAsJsonObject());
+          .add(JsonParser.parseString(ModelJson.write(pod)).getAsJsonObject());
     }
     byNamespace.forEach(
         (namespace, objects) ->
@@ -235,7 +235,7 @@ public final class KubernetesApiFixture implements AutoCloseable {
    * @return the stored JSON
    */
   public String createObject(String collectionPath, Object model) {
-    return createJson(collectionPath, TolerantJson.serialize(model));
+    return createJson(collectionPath, ModelJson.write(model));
   }
 
   /** The stored JSON of an object, such as {@code /api/v1/namespaces/ns/pods/name}. */
@@ -246,7 +246,7 @@ public final class KubernetesApiFixture implements AutoCloseable {
   /** The stored pod, if present. */
   public Optional<V1Pod> pod(String namespace, String name) {
     return json("/api/v1/namespaces/" + namespace + "/pods/" + name)
-        .map(json -> TolerantJson.parse(json, V1Pod.class));
+        .map(json -> ModelJson.read(json, V1Pod.class));
   }
 
   /**

@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.opskit.cluster.internal.reaper.LabelSelector;
 import dev.opskit.cluster.testing.RecordedCall;
 import dev.opskit.cluster.testing.RequestFault;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
