@@ -1,14 +1,8 @@
-package dev.opskit.cluster;
+package dev.opskit.cluster.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.opskit.cluster.testing.KubernetesApiFixture;
-import dev.opskit.cluster.testing.PodExecReply;
-import dev.opskit.cluster.testing.RecordedCall;
-import dev.opskit.cluster.testing.RequestFault;
-import dev.opskit.cluster.testing.SeedCluster;
-import dev.opskit.cluster.testing.TestPods;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.Pair;
