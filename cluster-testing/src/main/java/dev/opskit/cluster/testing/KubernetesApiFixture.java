@@ -42,8 +42,9 @@ import java.util.regex.Pattern;
  * }
  * }</pre>
  *
- * <p>Add {@code io.fabric8:kubernetes-server-mock} (and {@code kubernetes-client-api}, same
- * version) to your test scope; opskit declares them optional.
+ * <p>It comes in {@code dev.opskit:opskit-cluster-testing} (add it to your test scope). In JUnit 5
+ * tests, {@link KubernetesApiTest} starts one per test class and {@link #reset() resets} it before
+ * each test.
  *
  * <h2>What behaves like a real API server</h2>
  *
@@ -92,7 +93,7 @@ public final class KubernetesApiFixture implements AutoCloseable {
   }
 
   private final MockWebServer server;
-  private final FaithfulDispatcher dispatcher;
+  private volatile FaithfulDispatcher dispatcher;
   private final String url;
   private final ApiClient client;
   private FaultyProxy proxy;
@@ -369,6 +370,23 @@ public final class KubernetesApiFixture implements AutoCloseable {
         handler == null
             ? null
             : exec -> dev.opskit.cluster.testing.internal.ExecChannel.respond(handler, exec));
+  }
+
+  /**
+   * Forgets everything done since the start, as if the server had just started: stored objects,
+   * registered custom resources, the request log, injected faults (status and transport), the
+   * {@link #beforeRequest} hook, the {@link #onExec} handler and {@link #ignoreFieldSelectors}.
+   * {@link #url()}, {@link #faultyUrl()} and the clients stay valid. Call it between tests that
+   * share one fixture; not while requests are in flight.
+   */
+  public synchronized void reset() {
+    FaithfulDispatcher fresh = new FaithfulDispatcher();
+    fresh.serverAddress(server.getHostName() + ":" + server.getPort());
+    server.setDispatcher(fresh);
+    dispatcher = fresh;
+    if (proxy != null) {
+      proxy.clearFaults();
+    }
   }
 
   /** Stops the server (and the proxy, if started). */
