@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.cluster.testing.KubernetesApiFixture;
+import dev.opskit.cluster.testing.KubernetesApiTest;
 import dev.opskit.cluster.testing.RecordedCall;
 import dev.opskit.cluster.testing.SeedCluster;
 import dev.opskit.cluster.testing.TestPods;
@@ -14,21 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+@KubernetesApiTest
 class ImageInventoryIT {
-  private KubernetesApiFixture fixture;
+  private final KubernetesApiFixture fixture;
 
-  @BeforeEach
-  void start() {
-    fixture = KubernetesApiFixture.start();
-  }
-
-  @AfterEach
-  void stop() {
-    fixture.close();
+  ImageInventoryIT(KubernetesApiFixture fixture) {
+    this.fixture = fixture;
   }
 
   private ImageInventory.Builder inventory() {

@@ -3,10 +3,12 @@ package dev.opskit.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.opskit.cluster.testing.KubernetesApiFixture;
+import dev.opskit.cluster.testing.KubernetesApiTest;
 import dev.opskit.cluster.testing.RecordedCall;
 import dev.opskit.cluster.testing.RequestFault;
 import dev.opskit.cluster.testing.SeedCluster;
 import dev.opskit.cluster.testing.TestPods;
+import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1ContainerState;
 import io.kubernetes.client.openapi.models.V1ContainerStateTerminated;
 import io.kubernetes.client.openapi.models.V1ContainerStatus;
@@ -17,23 +19,16 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+@KubernetesApiTest
 class PodReaperIT {
-  private KubernetesApiFixture fixture;
-  private PodReaper reaper;
+  private final KubernetesApiFixture fixture;
+  private final PodReaper reaper;
 
-  @BeforeEach
-  void start() {
-    fixture = KubernetesApiFixture.start();
-    reaper = PodReaper.create(fixture.apiClient());
-  }
-
-  @AfterEach
-  void stop() {
-    fixture.close();
+  PodReaperIT(KubernetesApiFixture fixture) {
+    this.fixture = fixture;
+    this.reaper = PodReaper.create(fixture.apiClient());
   }
 
   private static RequestPolicy.Builder fastRequests() {
@@ -48,6 +43,20 @@ class PodReaperIT {
 
   private static List<String> keys(List<ReapedPod> pods) {
     return pods.stream().map(ReapedPod::key).toList();
+  }
+
+  /** The README's example: the whole setup is the annotation and the two parameters. */
+  @Test
+  void deletesTheEvictedPod(KubernetesApiFixture cluster, ApiClient client) throws Exception {
+    cluster.createPod(TestPods.evicted("ci", "build-1", "low on memory", Duration.ofHours(3)));
+    cluster.createPod(TestPods.running("ci", "build-2"));
+    cluster.inject(RequestFault.on("DELETE", ".*/pods/build-1").status(429).times(1));
+
+    PodReaper.create(client).reap(ReapPolicy.defaults());
+
+    assertThat(cluster.pod("ci", "build-1")).isEmpty(); // deleted on the retry
+    assertThat(cluster.pod("ci", "build-2")).isPresent();
+    assertThat(cluster.requests("DELETE", ".*/pods/build-1")).hasSize(2);
   }
 
   @Test
