@@ -67,7 +67,8 @@ import java.util.function.Predicate;
  * <p><b>Faults</b>: {@link #failNext(String, int, String)} and {@link #failWhen} make a step exit
  * non-zero without running, {@link #refuseSysctlWrite} and {@link #ignoreSysctlWrite} make the
  * kernel refuse or silently drop a value, {@link #holdLock} holds the host-side lock as another
- * apply would, and {@link #beforeNext} runs code (another applier, say) just before a call.
+ * apply would, {@link #beforeNext} runs code (another applier, say) just before a call and {@link
+ * #afterNext} just after one program ran.
  *
  * <p>Use {@link FakeCommandExecutor} instead to script replies argv by argv, for code of your own
  * that runs plain commands. Thread-safe: each call runs as one step against the host's state, so
@@ -142,6 +143,7 @@ public final class FakeHost implements CommandExecutor {
   private final HostState state = new HostState();
   private final List<Fault> faults = new ArrayList<>();
   private final List<Hook> hooks = new ArrayList<>();
+  private final List<Hook> afterHooks = new ArrayList<>();
   private final List<Call> calls = new ArrayList<>();
   private final Map<String, Semaphore> locks = new ConcurrentHashMap<>();
 
@@ -327,7 +329,10 @@ public final class FakeHost implements CommandExecutor {
     return this;
   }
 
-  /** Makes the kernel refuse writes of {@code key} with EINVAL (its value stays). */
+  /**
+   * Makes the kernel refuse writes of {@code key} with EINVAL (as for a value out of its range):
+   * its value stays; writing the value it already holds still succeeds.
+   */
   public synchronized FakeHost refuseSysctlWrite(String key) {
     state.kernel.refuse(key);
     return this;
@@ -346,6 +351,21 @@ public final class FakeHost implements CommandExecutor {
    */
   public synchronized FakeHost beforeNext(Predicate<List<String>> argv, Action action) {
     hooks.add(new Hook(argv, action));
+    return this;
+  }
+
+  /**
+   * Runs {@code action} once, right after the next program whose argv matches {@code argv} ran,
+   * inside the same call (and under the host-side lock a batch holds): to change the host behind
+   * the applier's back, as a controller or an admin would, between a write and its read-back.
+   *
+   * <pre>{@code
+   * host.afterNext(argv -> argv.equals(List.of("ipset", "restore")),
+   *     () -> host.withIpset("opskit-web-v4", IpFamily.IPV4, "198.18.9.9"));
+   * }</pre>
+   */
+  public synchronized FakeHost afterNext(Predicate<List<String>> argv, Action action) {
+    afterHooks.add(new Hook(argv, action));
     return this;
   }
 
@@ -474,7 +494,21 @@ public final class FakeHost implements CommandExecutor {
         return Output.fail(fault.exit(), fault.stderr());
       }
     }
-    return state.run(argv, input);
+    Output output = state.run(argv, input);
+    for (Iterator<Hook> it = afterHooks.iterator(); it.hasNext(); ) {
+      Hook hook = it.next();
+      if (hook.argv().test(argv)) {
+        it.remove();
+        try {
+          hook.action().run();
+        } catch (RuntimeException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IllegalStateException("an action after " + argv + " failed", e);
+        }
+      }
+    }
+    return output;
   }
 
   private Semaphore lock(String directory, String namespaceKey) {
