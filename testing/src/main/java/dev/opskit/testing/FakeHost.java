@@ -75,7 +75,15 @@ import java.util.function.Predicate;
  * many threads (or a fleet of hosts) may share it.
  */
 public final class FakeHost implements CommandExecutor {
-  /** Code to run before a call, from {@link #beforeNext}. */
+  /**
+   * Code to run just before a call ({@link #beforeNext}) or just after a program ({@link
+   * #afterNext}), such as another applier's apply.
+   *
+   * <pre>{@code
+   * host.beforeNext(List.of("iptables-restore", "--noflush", "-w")::equals,
+   *     () -> otherApplier.apply(otherAllowlist));
+   * }</pre>
+   */
   @FunctionalInterface
   public interface Action {
     /** Runs; an exception fails the call it ran before. */

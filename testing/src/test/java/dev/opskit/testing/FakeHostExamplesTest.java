@@ -12,10 +12,14 @@ import dev.opskit.sysctl.SysctlDrift;
 import dev.opskit.sysctl.SysctlProfile;
 import org.junit.jupiter.api.Test;
 
-/** What a user writes to test code that calls the appliers: a few lines each, no root. */
+/**
+ * What a user writes to test code that calls the appliers: a few lines each, no root. The README
+ * quotes the marked parts.
+ */
 class FakeHostExamplesTest {
   @Test
   void nodePortAllowlistIsPlannedAppliedAndVerified() throws Exception {
+    // [readme]
     FakeHost host = FakeHost.create();
     NodePortAllowlist web =
         NodePortAllowlist.builder()
@@ -30,10 +34,12 @@ class FakeHostExamplesTest {
     assertThat(host.iptablesSave(IpFamily.IPV4))
         .contains("-A OPSKIT-web -s 198.18.1.0/24 -j RETURN");
     assertThat(applier.apply(web).changed()).isFalse();
+    // [/readme]
   }
 
   @Test
   void sysctlDriftIsFoundAndFixed() throws Exception {
+    // [readme]
     FakeHost host = FakeHost.create().withSysctl("net.core.somaxconn", "1024");
     SysctlProfile web =
         SysctlProfile.builder().name("web").set("net.core.somaxconn", "4096").build();
@@ -46,5 +52,6 @@ class FakeHostExamplesTest {
     assertThat(node.drift(web)).allMatch(SysctlDrift::isSatisfied);
     assertThat(host.file("/etc/sysctl.d/99-opskit-web.conf").orElseThrow())
         .contains("net.core.somaxconn = 4096");
+    // [/readme]
   }
 }
