@@ -519,12 +519,16 @@ public final class FakeHost implements CommandExecutor {
     return output;
   }
 
+  /** The path the batch script names its lock, generation and journal files after. */
+  private static String hostFiles(String directory, String namespaceKey) {
+    return FileTree.clean(directory)
+        + "/iptables"
+        + (namespaceKey.isEmpty() ? "" : "-" + namespaceKey);
+  }
+
   private Semaphore lock(String directory, String namespaceKey) {
-    String path =
-        FileTree.clean(directory)
-            + "/iptables"
-            + (namespaceKey.isEmpty() ? "" : "-" + namespaceKey);
-    return locks.computeIfAbsent(path + ".lock", p -> new Semaphore(1));
+    return locks.computeIfAbsent(
+        hostFiles(directory, namespaceKey) + ".lock", p -> new Semaphore(1));
   }
 
   /** Acts out the batch script: lock, generation, journal, steps, framing. */
@@ -540,10 +544,7 @@ public final class FakeHost implements CommandExecutor {
       }
       lock = lock(batch.stateDirectory(), namespaceKey);
     }
-    String files =
-        FileTree.clean(batch.stateDirectory())
-            + "/iptables"
-            + (namespaceKey.isEmpty() ? "" : "-" + namespaceKey);
+    String files = hostFiles(batch.stateDirectory(), namespaceKey);
     if (!lock.tryAcquire(batch.lockWait().toMillis(), TimeUnit.MILLISECONDS)) {
       synchronized (this) {
         return record(
