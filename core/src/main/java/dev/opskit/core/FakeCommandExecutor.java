@@ -12,18 +12,27 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * A scripted executor for your own tests: replies are chosen by argv pattern, every command is
- * recorded, and a command nobody scripted fails loudly with an {@link IllegalStateException} that
- * names it and lists what was scripted. Fakes over mocks: no process is ever started.
+ * A scripted executor for tests of your own code that runs plain commands: replies are chosen by
+ * argv pattern, every command is recorded, and a command nobody scripted fails loudly with an
+ * {@link IllegalStateException} that names it and lists what was scripted. Fakes over mocks: no
+ * process is ever started.
  *
  * <pre>{@code
  * FakeCommandExecutor fake = FakeCommandExecutor.create();
- * fake.onArgv("sysctl", "-n", "fs.file-max").replyStdout("2097152\n");
- * fake.onArgvStartingWith("iptables-restore").replyExit(0);
- * fake.onArgvMatching("ip6?tables-save.*").reply(cmd -> ExecResult.of(cmd, 1, "", "nope", ZERO));
+ * fake.onArgv("systemctl", "is-active", "kubelet").replyStdout("active\n");
+ * fake.onArgvStartingWith("crictl", "rmi").replyExit(0);
+ * fake.onArgvMatching("journalctl .*").reply(cmd -> ExecResult.of(cmd, 1, "", "no journal", ZERO));
  * ... run the code under test ...
- * assertThat(fake.commands()).extracting(Command::argv).contains(List.of("iptables-save"));
+ * assertThat(fake.argvs()).contains(List.of("crictl", "rmi", "--prune"));
  * }</pre>
+ *
+ * <p><b>Which fake?</b> Use this one when you know the exact argv your code sends and want to
+ * script each reply (including malformed output or transport failures). To test code that calls
+ * opskit's appliers ({@code IptablesApplier}, {@code SysctlApplier}, {@code LimitsApplier}, {@code
+ * DatapathDetector}), use {@code FakeHost} from the {@code opskit-testing} artifact instead: the
+ * appliers send few, batched {@code sh -c} scripts with a private framing rather than one command
+ * per program (there is no {@code sysctl -n KEY} to script), and {@code FakeHost} keeps a host's
+ * state in memory and answers them as a host would.
  *
  * <p>The first scripted rule that matches wins. Thread-safe.
  */

@@ -1,7 +1,6 @@
 package dev.opskit.sysctl;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
@@ -90,36 +89,6 @@ class DropInWriteIT {
     assertThat(result.isSuccess()).isFalse();
     assertThat(Files.readString(target)).isEqualTo(OLD);
     assertOnlyTarget(target);
-  }
-
-  @Test
-  void applierReportsAFailedWriteAndKeepsThePreviousDropIn() throws Exception {
-    Path target = dir.resolve("99-opskit-node.conf");
-    Files.writeString(target, OLD);
-    Path fake = fakeBin.resolve("mv");
-    Files.writeString(fake, "#!/bin/sh\necho 'mv: disk full' >&2\nexit 1\n");
-    fake.toFile().setExecutable(true);
-    FakeKernelHost host = new FakeKernelHost().with("fs.file-max", "1000");
-    CommandExecutor writesFail =
-        command ->
-            command.argv().get(2).contains("mktemp")
-                ? local.execute(
-                    Command.builder()
-                        .from(command)
-                        .putEnv("PATH", fakeBin + ":" + System.getenv("PATH"))
-                        .build())
-                : host.executor.execute(command);
-    SysctlProfile profile =
-        SysctlProfile.builder().name("node").set("fs.file-max", "2097152").build();
-
-    assertThatThrownBy(
-            () -> SysctlApplier.on(writesFail).withDropInDirectory(dir.toString()).apply(profile))
-        .isInstanceOf(SysctlApplyException.class)
-        .hasMessageContaining("disk full")
-        .hasMessageContaining("nothing was changed");
-    assertThat(Files.readString(target)).isEqualTo(OLD);
-    assertOnlyTarget(target);
-    assertThat(host.kernel.get(SysctlKey.of("fs.file-max"))).isEqualTo("1000");
   }
 
   @Test

@@ -27,7 +27,7 @@ public final class DatapathProbe implements DatapathDetector {
   static final List<String> NAT_V6 = List.of("ip6tables-save", "-t", "nat");
 
   /** Prints {@code FELIX_BPFENABLED=…} of each running Felix (calico-node), where readable. */
-  static final List<String> FELIX_ENV =
+  public static final List<String> FELIX_ENV =
       List.of(
           "sh",
           "-c",

@@ -383,4 +383,56 @@ class ShellBatchTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("one to three words, was 4");
   }
+
+  @Test
+  void decodeTakesABatchApartAsTheScriptDoesAndItsFramedReplyParsesBack() {
+    String large = "x".repeat(ShellBatch.EMBEDDED_LIMIT + 1);
+    ShellBatch batch =
+        batch()
+            .namespaceKey("4026531840")
+            .expectGeneration(7)
+            .journal("journal text")
+            .read(List.of("iptables-save"))
+            .write(List.of("ipset", "restore"), "small\n")
+            .write(List.of("iptables-restore", "--noflush", "-w"), large);
+    Command command = batch.command();
+
+    ShellBatch.Decoded decoded = ShellBatch.decode(command).orElseThrow();
+
+    assertThat(decoded.stateDirectory()).isEqualTo(state.toString());
+    assertThat(decoded.lockWait()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(decoded.expectedGeneration()).isEqualTo(7);
+    assertThat(decoded.journal()).hasValue("journal text");
+    assertThat(decoded.namespaceKey()).isEqualTo("4026531840");
+    assertThat(decoded.steps())
+        .containsExactly(
+            new ShellBatch.DecodedStep(List.of("iptables-save"), java.util.Optional.empty()),
+            new ShellBatch.DecodedStep(
+                List.of("ipset", "restore"), java.util.Optional.of("small\n")),
+            new ShellBatch.DecodedStep(
+                List.of("iptables-restore", "--noflush", "-w"), java.util.Optional.of(large)));
+    assertThat(ShellBatch.decode(Command.of("sh", "-c", "true"))).isEmpty();
+
+    ExecResult reply =
+        decoded.ran(
+            command,
+            8,
+            java.util.Optional.empty(),
+            "4026531840",
+            List.of(
+                ExecResult.of(Command.of("x"), 0, "*raw\n", "", Duration.ZERO),
+                ExecResult.of(Command.of("x"), 1, "", "bad line\n", Duration.ZERO)));
+    ShellBatch.Outcome outcome = batch.results(reply);
+    assertThat(outcome.generation()).isEqualTo(8);
+    assertThat(outcome.steps()).extracting(ExecResult::stdoutUtf8).containsExactly("*raw\n", "");
+    assertThat(outcome.steps().get(1).stderrUtf8()).isEqualTo("bad line\n");
+    assertThat(outcome.steps().get(1).exitCode()).hasValue(1);
+    assertThatThrownBy(() -> batch.results(decoded.refused(command, ShellBatch.Refusal.STALE, "9")))
+        .isInstanceOfSatisfying(
+            ShellBatch.RefusedException.class,
+            e -> {
+              assertThat(e.refusal()).isEqualTo(ShellBatch.Refusal.STALE);
+              assertThat(e.detail()).isEqualTo("9");
+            });
+  }
 }

@@ -3,8 +3,9 @@ package dev.opskit.iptables;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.opskit.core.FakeCommandExecutor;
 import dev.opskit.iptables.NodePortAllowlist.Mode;
+import dev.opskit.testing.FakeHost;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -13,9 +14,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** How an allowlist's mode is chosen for a datapath, and how the applier resolves AUTO. */
 class ModeChoiceTest {
-  private static final String EMPTY_RAW =
-      "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
-
   private static NodePortAllowlist.Builder web(Mode mode, int port) {
     return NodePortAllowlist.builder()
         .name("web")
@@ -127,25 +125,12 @@ class ModeChoiceTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
-  /** An IPv4 host with empty tables whose restores succeed; programs it runs are recorded. */
-  private static FakeCommandExecutor host(FakeCommandExecutor programs) {
-    programs.onArgv("iptables", "--version").replyStdout("iptables v1.8.9 (nf_tables)\n");
-    programs.onArgv("printenv", "SSH_CONNECTION").replyExit(1);
-    programs.onArgv("ipset", "list", "-n").replyStdout("");
-    programs.onArgv("iptables-save").replyStdout(EMPTY_RAW);
-    programs.onArgvStartingWith("iptables-restore").replyExit(0);
-    FakeCommandExecutor fake = FakeCommandExecutor.create();
-    BatchShell.install(fake, programs);
-    return fake;
-  }
-
   @Test
   void theApplierResolvesAutoOnceAndReportsTheChoice() throws Exception {
-    FakeCommandExecutor programs = FakeCommandExecutor.create();
-    FakeCommandExecutor fake = host(programs);
+    FakeHost host = FakeHost.create();
     AtomicInteger detections = new AtomicInteger();
     IptablesApplier applier =
-        IptablesApplier.builder(fake)
+        IptablesApplier.builder(host)
             .verifyAfterApply(false)
             .datapathDetector(
                 () -> {
@@ -165,18 +150,18 @@ class ModeChoiceTest {
             });
     assertThat(result.warnings()).isEmpty();
     List<String> restores =
-        programs.commands().stream()
+        host.steps().stream()
             .filter(c -> c.argv().get(0).equals("iptables-restore"))
-            .map(c -> new String(c.stdin(), java.nio.charset.StandardCharsets.UTF_8))
+            .map(c -> new String(c.stdin(), StandardCharsets.UTF_8))
             .toList();
     assertThat(restores).singleElement().asString().startsWith("*raw");
   }
 
   @Test
   void anExplicitModeIsAppliedWithoutDetection() throws Exception {
-    FakeCommandExecutor fake = host(FakeCommandExecutor.create());
+    FakeHost host = FakeHost.create();
     IptablesApplier applier =
-        IptablesApplier.builder(fake)
+        IptablesApplier.builder(host)
             .verifyAfterApply(false)
             .datapathDetector(
                 () -> {
@@ -188,13 +173,14 @@ class ModeChoiceTest {
 
     assertThat(result.changed()).isTrue();
     assertThat(result.modeChoice()).isEmpty();
+    assertThat(host.iptablesSave(IpFamily.IPV4)).contains("-j OPSKIT-web");
   }
 
   @Test
   void theApplierRefusesOnEbpfBeforeTouchingTheHost() throws Exception {
-    FakeCommandExecutor fake = host(FakeCommandExecutor.create());
+    FakeHost host = FakeHost.create();
     IptablesApplier applier =
-        IptablesApplier.builder(fake)
+        IptablesApplier.builder(host)
             .verifyAfterApply(false)
             .datapathDetector(() -> Datapath.of(Datapath.Kind.CALICO_EBPF, "interface bpfin.cali"))
             .build();
@@ -203,7 +189,7 @@ class ModeChoiceTest {
         .isInstanceOf(UnsupportedDatapathException.class)
         .hasMessageContaining("Calico's eBPF dataplane (interface bpfin.cali)")
         .hasMessageContaining("GlobalNetworkPolicy");
-    assertThat(fake.commands()).isEmpty();
+    assertThat(host.calls()).isEmpty();
 
     IptablesApplyResult forced =
         applier.apply(web(Mode.AUTO, 30001).allowUnsupportedDatapath(true).build());

@@ -5,20 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.core.Command;
 import dev.opskit.core.FakeCommandExecutor;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import dev.opskit.testing.FakeHost;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** Node-level keys: a fake kernel, real drop-in files in a temporary folder. */
+/** Node-level keys on a host in memory: its kernel values and its drop-in folder. */
 class SysctlApplierTest {
-  @TempDir Path dir;
+  private static final String DIR = "/etc/opskit-test/sysctl.d";
 
-  private FakeKernelHost host;
+  private FakeHost host;
   private SysctlApplier applier;
 
   private static final SysctlProfile NODE =
@@ -33,27 +29,40 @@ class SysctlApplierTest {
   @BeforeEach
   void setUp() {
     host =
-        new FakeKernelHost()
-            .with("fs.file-max", "9223372036854775807")
-            .with("fs.inotify.max_user_watches", "8192")
-            .with("fs.inotify.max_user_instances", "128")
-            .with("net.ipv4.tcp_rmem", "4096\t131072\t33554432");
-    applier = SysctlApplier.on(host.executor).withDropInDirectory(dir.toString());
+        FakeHost.create()
+            .withDirectory(DIR)
+            .withSysctl("fs.file-max", "9223372036854775807")
+            .withSysctl("fs.inotify.max_user_watches", "8192")
+            .withSysctl("fs.inotify.max_user_instances", "128")
+            .withSysctl("net.ipv4.tcp_rmem", "4096\t131072\t33554432");
+    applier = SysctlApplier.on(host).withDropInDirectory(DIR);
+  }
+
+  /** The argv of every call the host got. */
+  private List<List<String>> argvs() {
+    return host.calls().stream().map(c -> c.command().argv()).toList();
+  }
+
+  /** The paths of the files in the drop-in folder. */
+  private List<String> filesInDir() {
+    return host.files().keySet().stream().filter(p -> p.startsWith(DIR + "/")).toList();
+  }
+
+  private String kernel(String key) {
+    return host.sysctl(key).orElseThrow();
   }
 
   @Test
   void observesTheWholeProfileInOneCommandWithKeysAsArguments() throws Exception {
     SysctlObservation seen = applier.observe(SysctlProfile.kubernetesNode());
 
-    assertThat(host.executor.commands()).hasSize(1);
-    List<String> argv = host.executor.argvs().get(0);
+    assertThat(host.calls()).hasSize(1);
+    List<String> argv = argvs().get(0);
     assertThat(argv.subList(0, 2)).containsExactly("sh", "-c");
     assertThat(argv.get(2)).doesNotContain("fs/file-max").doesNotContain("inotify");
     assertThat(argv.subList(4, argv.size()))
         .startsWith(
-            dir.resolve("99-opskit-kubernetes-node.conf").toString(),
-            "fs/file-max",
-            "fs/inotify/max_user_watches");
+            DIR + "/99-opskit-kubernetes-node.conf", "fs/file-max", "fs/inotify/max_user_watches");
     assertThat(seen.values()).containsEntry(SysctlKey.of("fs.file-max"), "9223372036854775807");
     assertThat(seen.unknown()).contains(SysctlKey.of("net.bridge.bridge-nf-call-iptables"));
     assertThat(seen.dropIn()).isEmpty();
@@ -65,20 +74,15 @@ class SysctlApplierTest {
 
     assertThat(result.changed()).isTrue();
     assertThat(result.dropInWritten()).isTrue();
-    assertThat(host.kernel.get(SysctlKey.of("fs.file-max"))).isEqualTo("9223372036854775807");
-    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_watches"))).isEqualTo("524288");
-    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_instances"))).isEqualTo("512");
-    assertThat(host.kernel.get(SysctlKey.of("net.ipv4.tcp_rmem")))
-        .isEqualTo("4096\t131072\t6291456");
+    assertThat(kernel("fs.file-max")).isEqualTo("9223372036854775807");
+    assertThat(kernel("fs.inotify.max_user_watches")).isEqualTo("524288");
+    assertThat(kernel("fs.inotify.max_user_instances")).isEqualTo("512");
+    assertThat(kernel("net.ipv4.tcp_rmem")).isEqualTo("4096\t131072\t6291456");
 
-    Path file = dir.resolve("99-opskit-node.conf");
-    assertThat(Files.readString(file)).isEqualTo(result.plan().dropInContent());
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
-        .isEqualTo("rw-r--r--");
-    try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files).containsExactly(file);
-    }
-    SysctlFile persisted = SysctlFile.parse(file.toString(), Files.readString(file));
+    String file = DIR + "/99-opskit-node.conf";
+    assertThat(host.file(file)).hasValue(result.plan().dropInContent());
+    assertThat(filesInDir()).containsExactly(file);
+    SysctlFile persisted = SysctlFile.parse(file, host.file(file).orElseThrow());
     assertThat(persisted.lastEntry(SysctlKey.of("fs.file-max")).map(SysctlEntry::value))
         .hasValue("9223372036854775807");
     assertThat(
@@ -86,45 +90,42 @@ class SysctlApplierTest {
                 .lastEntry(SysctlKey.of("fs.inotify.max_user_watches"))
                 .map(SysctlEntry::value))
         .hasValue("524288");
-    assertThat(host.executor.argvs())
+    assertThat(argvs())
         .extracting(argv -> argv.get(0) + " " + argv.get(1))
         .containsExactly("sh -c", "sh -c", "sysctl -e", "sh -c", "sh -c");
-    String staged = dir.resolve(".99-opskit-node.conf.new").toString();
-    assertThat(host.executor.argvs().get(2)).containsExactly("sysctl", "-e", "-p", staged);
-    assertThat(host.executor.argvs().get(4)).endsWith(staged, file.toString());
+    String staged = DIR + "/.99-opskit-node.conf.new";
+    assertThat(argvs().get(2)).containsExactly("sysctl", "-e", "-p", staged);
+    assertThat(argvs().get(4)).endsWith(staged, file);
     assertThat(applier.verify(NODE).isEmpty()).isTrue();
   }
 
   @Test
   void secondApplyWritesNothing() throws Exception {
     applier.apply(NODE);
-    long modified = Files.getLastModifiedTime(dir.resolve("99-opskit-node.conf")).toMillis();
-    host.executor.clearCommands();
+    String written = host.file(DIR + "/99-opskit-node.conf").orElseThrow();
+    host.clearCalls();
 
     SysctlApplyResult again = applier.apply(NODE);
 
     assertThat(again.changed()).isFalse();
     assertThat(again.plan().isEmpty()).isTrue();
-    assertThat(host.executor.commands()).hasSize(1);
-    assertThat(host.executor.argvs().get(0).get(2)).contains("/proc/sys/");
-    assertThat(Files.getLastModifiedTime(dir.resolve("99-opskit-node.conf")).toMillis())
-        .isEqualTo(modified);
+    assertThat(host.calls()).hasSize(1);
+    assertThat(argvs().get(0).get(2)).contains("/proc/sys/");
+    assertThat(host.file(DIR + "/99-opskit-node.conf")).hasValue(written);
   }
 
   @Test
   void liveDriftWithCurrentDropInReloadsWithoutRewriting() throws Exception {
     applier.apply(NODE);
-    host.with("fs.inotify.max_user_watches", "100");
-    host.executor.clearCommands();
+    host.withSysctl("fs.inotify.max_user_watches", "100");
+    host.clearCalls();
 
     SysctlApplyResult result = applier.apply(NODE);
 
     assertThat(result.dropInWritten()).isFalse();
     assertThat(result.reloaded()).isTrue();
-    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_watches"))).isEqualTo("524288");
-    assertThat(host.executor.argvs())
-        .extracting(argv -> argv.get(0))
-        .containsExactly("sh", "sysctl", "sh");
+    assertThat(kernel("fs.inotify.max_user_watches")).isEqualTo("524288");
+    assertThat(argvs()).extracting(argv -> argv.get(0)).containsExactly("sh", "sysctl", "sh");
   }
 
   @Test
@@ -135,33 +136,32 @@ class SysctlApplierTest {
         .hasMessageContaining("net.bridge.bridge-nf-call-iptables")
         .hasMessageContaining("br_netfilter")
         .hasMessageContaining("nothing was written");
-    assertThat(host.executor.commands()).hasSize(1);
-    try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files).isEmpty();
-    }
+    assertThat(host.calls()).hasSize(1);
+    assertThat(filesInDir()).isEmpty();
   }
 
   @Test
   void failingSysctlLoadIsReportedWithItsResultAndRolledBack() throws Exception {
-    host.sysctlExit = 1;
+    // sysctl -p sets the other keys, then fails on this one
+    host.refuseSysctlWrite("net.ipv4.tcp_rmem");
     assertThatThrownBy(() -> applier.apply(NODE))
         .isInstanceOfSatisfying(
             SysctlApplyException.class,
             e ->
                 assertThat(e.result())
-                    .hasValueSatisfying(r -> assertThat(r.exitCode()).hasValue(1)))
-        .hasMessageContaining("sysctl -e -p " + dir.resolve(".99-opskit-node.conf.new"))
+                    .hasValueSatisfying(r -> assertThat(r.exitCode()).hasValue(255)))
+        .hasMessageContaining("sysctl -e -p " + DIR + "/.99-opskit-node.conf.new")
+        .hasMessageContaining("setting key \"net.ipv4.tcp_rmem\": Invalid argument")
         .hasMessageContaining("rolled back");
-    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_watches"))).isEqualTo("8192");
-    try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files).isEmpty();
-    }
+    assertThat(kernel("fs.inotify.max_user_watches")).isEqualTo("8192");
+    assertThat(filesInDir()).isEmpty();
   }
 
   @Test
   void aFailedRollbackIsSaidInTheSameLine() throws Exception {
-    host.sysctlExit = 1;
-    host.rollbackFails = true;
+    host.refuseSysctlWrite("net.ipv4.tcp_rmem");
+    host.failNext(
+        argv -> argv.get(2).startsWith("rc=0; staged=$1"), 1, "cannot restore fs/file-max");
     assertThatThrownBy(() -> applier.apply(NODE))
         .isInstanceOf(SysctlApplyException.class)
         .hasMessageContaining("rollback failed: cannot restore fs/file-max")
@@ -170,7 +170,7 @@ class SysctlApplierTest {
 
   @Test
   void valueTheKernelDoesNotTakeFailsVerificationAndRestoresEveryKey() throws Exception {
-    host.ignoresWrites.add(SysctlKey.of("net.ipv4.tcp_rmem"));
+    host.ignoreSysctlWrite("net.ipv4.tcp_rmem");
     assertThatThrownBy(() -> applier.apply(NODE))
         .isInstanceOfSatisfying(
             SysctlApplyException.class,
@@ -180,21 +180,20 @@ class SysctlApplierTest {
                     .containsExactly(SysctlKey.of("net.ipv4.tcp_rmem")))
         .hasMessageContaining("did not take")
         .hasMessageContaining("rolled back");
-    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_watches"))).isEqualTo("8192");
-    assertThat(host.kernel.get(SysctlKey.of("fs.inotify.max_user_instances"))).isEqualTo("128");
-    try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files).isEmpty();
-    }
+    assertThat(kernel("fs.inotify.max_user_watches")).isEqualTo("8192");
+    assertThat(kernel("fs.inotify.max_user_instances")).isEqualTo("128");
+    assertThat(filesInDir()).isEmpty();
   }
 
   private static final String PREVIOUS = "net.core.somaxconn = 4100\n";
 
   @Test
   void aValueTheKernelRefusesKeepsThePreviousDropInAndLiveValues() throws Exception {
-    Path dropIn = dir.resolve("99-opskit-lab.conf");
-    Files.writeString(dropIn, PREVIOUS);
-    host.with("net.core.somaxconn", "4100").with("net.ipv4.tcp_syn_retries", "6");
-    host.refusesWrites.add(SysctlKey.of("net.ipv4.tcp_syn_retries"));
+    String dropIn = DIR + "/99-opskit-lab.conf";
+    host.withFile(dropIn, PREVIOUS)
+        .withSysctl("net.core.somaxconn", "4100")
+        .withSysctl("net.ipv4.tcp_syn_retries", "6");
+    host.refuseSysctlWrite("net.ipv4.tcp_syn_retries");
     SysctlProfile profile =
         SysctlProfile.builder()
             .name("lab")
@@ -207,19 +206,18 @@ class SysctlApplierTest {
         .hasMessageContaining("Invalid argument")
         .hasMessageContaining("rolled back");
 
-    assertThat(host.kernel.get(SysctlKey.of("net.core.somaxconn"))).isEqualTo("4100");
-    assertThat(host.kernel.get(SysctlKey.of("net.ipv4.tcp_syn_retries"))).isEqualTo("6");
-    assertThat(Files.readString(dropIn)).isEqualTo(PREVIOUS);
-    try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files).containsExactly(dropIn);
-    }
+    assertThat(kernel("net.core.somaxconn")).isEqualTo("4100");
+    assertThat(kernel("net.ipv4.tcp_syn_retries")).isEqualTo("6");
+    assertThat(host.file(dropIn)).hasValue(PREVIOUS);
+    assertThat(filesInDir()).containsExactly(dropIn);
   }
 
   @Test
   void aWordWhereTheKernelHoldsANumberIsRefusedBeforeAnythingIsWritten() throws Exception {
-    Path dropIn = dir.resolve("99-opskit-lab.conf");
-    Files.writeString(dropIn, PREVIOUS);
-    host.with("net.core.somaxconn", "4100").with("net.ipv4.tcp_syn_retries", "6");
+    String dropIn = DIR + "/99-opskit-lab.conf";
+    host.withFile(dropIn, PREVIOUS)
+        .withSysctl("net.core.somaxconn", "4100")
+        .withSysctl("net.ipv4.tcp_syn_retries", "6");
     SysctlProfile profile =
         SysctlProfile.builder()
             .name("lab")
@@ -236,9 +234,9 @@ class SysctlApplierTest {
                     .containsExactly(SysctlChange.Action.BLOCKED_INVALID))
         .hasMessageContaining("net.ipv4.tcp_syn_retries value 'not-a-number' is not an integer")
         .hasMessageContaining("nothing was written");
-    assertThat(host.executor.commands()).hasSize(1);
-    assertThat(host.kernel.get(SysctlKey.of("net.core.somaxconn"))).isEqualTo("4100");
-    assertThat(Files.readString(dropIn)).isEqualTo(PREVIOUS);
+    assertThat(host.calls()).hasSize(1);
+    assertThat(kernel("net.core.somaxconn")).isEqualTo("4100");
+    assertThat(host.file(dropIn)).hasValue(PREVIOUS);
   }
 
   @Test
@@ -281,7 +279,7 @@ class SysctlApplierTest {
 
   @Test
   void hostWideKeysAreRefusedInsideANetworkNamespaceUnlessAllowed() throws Exception {
-    host.inSeparateNetworkNamespace().with("net.core.somaxconn", "4096");
+    host.withNetworkNamespace("net:[4026532999]").withSysctl("net.core.somaxconn", "4096");
     SysctlProfile mixed =
         SysctlProfile.builder()
             .name("mixed")
@@ -300,18 +298,18 @@ class SysctlApplierTest {
                             SysctlKey.of("fs.file-max"), SysctlChange.Action.BLOCKED_HOST_WIDE)))
         .hasMessageContaining("fs.file-max not scoped to the network namespace net:[4026532999]")
         .hasMessageContaining("nothing was written");
-    assertThat(host.kernel.get(SysctlKey.of("net.core.somaxconn"))).isEqualTo("4096");
+    assertThat(kernel("net.core.somaxconn")).isEqualTo("4096");
 
     SysctlApplyResult allowed = applier.withHostWide(true).apply(mixed);
     assertThat(allowed.changed()).isTrue();
-    assertThat(host.kernel.get(SysctlKey.of("net.core.somaxconn"))).isEqualTo("8192");
+    assertThat(kernel("net.core.somaxconn")).isEqualTo("8192");
 
-    host.hostNetworkNamespace = "";
-    host.hostOnlyKeysVisible = "0";
+    // PID 1 unreadable, and net.core.netdev_max_backlog (shown in the host's namespace only) absent
+    host.withInitNetworkNamespace("").withoutSysctl("net.core.netdev_max_backlog");
     assertThatThrownBy(() -> applier.apply(mixed))
         .as("PID 1 unreadable: host-only keys missing still show a namespace of its own")
         .hasMessageContaining("fs.file-max not scoped to the network namespace");
-    host.hostOnlyKeysVisible = "1";
+    host.withSysctl("net.core.netdev_max_backlog", "1000");
     assertThat(applier.plan(mixed).blocked()).isEmpty();
 
     SysctlProfile namespaced =
@@ -386,6 +384,25 @@ class SysctlApplierTest {
     assertThatThrownBy(() -> applier.withDropInDirectory("etc/sysctl.d"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("absolute");
-    assertThat(SysctlApplier.on(host.executor).dropInDirectory()).isEqualTo("/etc/sysctl.d");
+    assertThat(SysctlApplier.on(host).dropInDirectory()).isEqualTo("/etc/sysctl.d");
+  }
+
+  @Test
+  void aFailedDropInWriteKeepsThePreviousDropInAndChangesNothing() {
+    String target = DIR + "/99-opskit-node.conf";
+    String old = "# old\nfs.file-max = 1000\n";
+    host.withFile(target, old).withSysctl("fs.file-max", "1000");
+    host.failNext(
+        argv -> argv.get(0).equals("sh") && argv.get(2).contains("mktemp"), 1, "mv: disk full");
+    SysctlProfile profile =
+        SysctlProfile.builder().name("node").set("fs.file-max", "2097152").build();
+
+    assertThatThrownBy(() -> applier.apply(profile))
+        .isInstanceOf(SysctlApplyException.class)
+        .hasMessageContaining("disk full")
+        .hasMessageContaining("nothing was changed");
+    assertThat(host.file(target)).hasValue(old);
+    assertThat(filesInDir()).containsExactly(target);
+    assertThat(kernel("fs.file-max")).isEqualTo("1000");
   }
 }

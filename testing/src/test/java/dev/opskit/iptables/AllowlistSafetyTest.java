@@ -3,7 +3,7 @@ package dev.opskit.iptables;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.opskit.core.FakeCommandExecutor;
+import dev.opskit.testing.FakeHost;
 import org.junit.jupiter.api.Test;
 
 /** Risky allowlists: host bits, allow-everything, the executor's own connection port. */
@@ -52,23 +52,13 @@ class AllowlistSafetyTest {
   }
 
   /** A host whose SSH connection comes from an allowed client to port 22. */
-  private static FakeCommandExecutor sshHost() {
-    FakeCommandExecutor programs = FakeCommandExecutor.create();
-    programs.onArgv("iptables", "--version").replyStdout("iptables v1.8.9 (nf_tables)\n");
-    programs.onArgv("printenv", "SSH_CONNECTION").replyStdout("198.18.1.9 51234 198.18.0.1 22\n");
-    programs.onArgv("ipset", "list", "-n").replyStdout("");
-    programs.onArgv("iptables-save").replyStdout("");
-    programs.onArgv("ip6tables-save").replyStdout("");
-    programs.onArgvStartingWith("iptables-restore").replyExit(0);
-    programs.onArgvStartingWith("ip6tables-restore").replyExit(0);
-    FakeCommandExecutor fake = FakeCommandExecutor.create();
-    BatchShell.install(fake, programs);
-    return fake;
+  private static FakeHost sshHost() {
+    return FakeHost.create().withSshConnection("198.18.1.9 51234 198.18.0.1 22");
   }
 
   @Test
   void guardingThePortOfTheExecutorsOwnConnectionIsRefusedBeforeAnyWrite() {
-    FakeCommandExecutor host = sshHost();
+    FakeHost host = sshHost();
     NodePortAllowlist ssh =
         NodePortAllowlist.builder()
             .name("ssh")
@@ -88,8 +78,9 @@ class AllowlistSafetyTest {
                           + " allowConnectionPort(true))");
             });
     // only the read ran
-    assertThat(host.argvs()).hasSize(1);
-    assertThat(BatchShell.isWriteBatch(host.argvs().get(0))).isFalse();
+    assertThat(host.calls()).hasSize(1);
+    assertThat(host.calls().get(0).write()).isFalse();
+    assertThat(host.iptablesSave(IpFamily.IPV4)).isEmpty();
   }
 
   @Test

@@ -2,12 +2,12 @@ package dev.opskit.iptables;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.opskit.core.FakeCommandExecutor;
+import dev.opskit.testing.FakeHost;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Detection on scripted nodes: each test scripts what a node of one datapath prints for the
+ * Detection on nodes in memory: each test sets up what a node of one datapath has for the
  * detector's reads (interfaces, pinned BPF maps, nft tables, the nat tables, Felix's environment);
  * a read the node cannot answer fails as it would there (a missing folder or program).
  */
@@ -34,25 +34,37 @@ class DatapathDetectorTest {
     String nat6 = NAT_EMPTY;
     String felix = "";
 
-    FakeCommandExecutor fake() {
-      FakeCommandExecutor programs = FakeCommandExecutor.create();
-      reply(programs, List.of("ls", "/sys/class/net"), interfaces, 2);
-      reply(programs, List.of("ls", "/sys/fs/bpf/tc/globals"), bpfGlobals, 2);
-      reply(programs, List.of("nft", "list", "tables"), nftTables, 127);
-      reply(programs, List.of("iptables-save", "-t", "nat"), nat4, 1);
-      reply(programs, List.of("ip6tables-save", "-t", "nat"), nat6, 1);
-      programs.onArgv("felix environment", a -> a.get(0).equals("sh")).replyStdout(felix);
-      FakeCommandExecutor node = FakeCommandExecutor.create();
-      BatchShell.install(node, programs);
+    FakeHost fake() {
+      FakeHost node = FakeHost.create();
+      if (interfaces == null) {
+        node.failWhen(List.of("ls", "/sys/class/net")::equals, 2, "not here");
+      } else {
+        node.withInterfaces(interfaces.split("\n"));
+      }
+      if (bpfGlobals != null) {
+        for (String map : bpfGlobals.split("\n")) {
+          node.withFile("/sys/fs/bpf/tc/globals/" + map, "");
+        }
+      }
+      if (nftTables == null) {
+        node.withoutProgram("nft");
+      } else {
+        node.withNftTables(nftTables.split("\n"));
+      }
+      seedNat(node, IpFamily.IPV4, nat4);
+      seedNat(node, IpFamily.IPV6, nat6);
+      if (!felix.isEmpty()) {
+        node.withProcess("calico-node", felix.split("\n"));
+      }
       return node;
     }
 
-    private static void reply(
-        FakeCommandExecutor programs, List<String> argv, String out, int failure) {
-      if (out == null) {
-        programs.onArgv(argv.toArray(String[]::new)).replyExit(failure, "", "not here\n");
+    private static void seedNat(FakeHost node, IpFamily family, String nat) {
+      if (nat == null) {
+        String save = family == IpFamily.IPV4 ? "iptables-save" : "ip6tables-save";
+        node.failWhen(List.of(save, "-t", "nat")::equals, 1, "not here");
       } else {
-        programs.onArgv(argv.toArray(String[]::new)).replyStdout(out);
+        node.withIptables(family, nat);
       }
     }
 
@@ -63,11 +75,11 @@ class DatapathDetectorTest {
 
   @Test
   void readsEverythingInOneBatchedCall() throws Exception {
-    FakeCommandExecutor fake = new Node().fake();
+    FakeHost fake = new Node().fake();
     DatapathDetector.on(fake).detect();
 
-    assertThat(fake.argvs()).hasSize(1);
-    assertThat(BatchShell.steps(fake.argvs().get(0)))
+    assertThat(fake.calls()).hasSize(1);
+    assertThat(fake.calls().get(0).argvs())
         .hasSize(6)
         .startsWith(
             List.of("ls", "/sys/class/net"),
