@@ -32,7 +32,7 @@ class ImageInventoryIT {
   }
 
   private ImageInventory.Builder inventory() {
-    return ImageInventory.builder().apiClient(fixture.apiClient());
+    return ImageInventory.builder(fixture.apiClient());
   }
 
   @Test

@@ -28,7 +28,7 @@ class PodReaperIT {
   @BeforeEach
   void start() {
     fixture = KubernetesApiFixture.start();
-    reaper = PodReaper.create(fixture.apiClient());
+    reaper = PodReaper.on(fixture.apiClient());
   }
 
   @AfterEach

@@ -45,7 +45,7 @@ public final class FleetExample {
               .hosts(fleet.hosts())
               .task(
                   host -> {
-                    IptablesApplier iptables = IptablesApplier.create(host.executor());
+                    IptablesApplier iptables = IptablesApplier.on(host.executor());
                     IptablesApplyResult result = iptables.apply(allowlist);
                     return result.changed()
                         ? HostOutcome.changed(

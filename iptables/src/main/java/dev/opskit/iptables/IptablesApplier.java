@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * The read-back can be turned off with {@link Builder#verifyAfterApply(boolean)}.
  *
  * <pre>{@code
- * IptablesApplier applier = IptablesApplier.create(executor);
+ * IptablesApplier applier = IptablesApplier.on(executor);
  * IptablesApplyResult result = applier.applyWithCheck(allowlist,
  *     () -> canStillConnect(), Duration.ofSeconds(10));
  * System.out.println(result.summary());
@@ -106,7 +106,7 @@ public final class IptablesApplier {
   }
 
   /** An applier with backend detection and a 60-second timeout per command. */
-  public static IptablesApplier create(CommandExecutor executor) {
+  public static IptablesApplier on(CommandExecutor executor) {
     return builder(executor).build();
   }
 

@@ -113,7 +113,7 @@ class IptablesApplierTest {
   @Test
   void readsEverythingBeforeTheRestoreInOneBatchedCall() throws Exception {
     FakeCommandExecutor fake = host("198.18.1.9 51234 198.18.0.1 22");
-    assertThatThrownBy(() -> IptablesApplier.create(fake).apply(sshAllowlist(false)))
+    assertThatThrownBy(() -> IptablesApplier.on(fake).apply(sshAllowlist(false)))
         .isInstanceOf(IptablesApplyException.class);
     List<String> first = fake.argvs().get(0);
     assertThat(BatchShell.steps(first))
@@ -168,7 +168,7 @@ class IptablesApplierTest {
   void verificationReadsTheRulesBackOnceAfterTheRestore() throws Exception {
     NodePortAllowlist list = webAllowlist();
     FakeCommandExecutor fake = statefulHost(list.ruleSet(IpFamily.IPV4), 0);
-    IptablesApplyResult result = IptablesApplier.create(fake).apply(list);
+    IptablesApplyResult result = IptablesApplier.on(fake).apply(list);
     assertThat(result.changed()).isTrue();
     assertThat(result.verified()).isTrue();
     // one call reads, one call restores and reads back
@@ -308,7 +308,7 @@ class IptablesApplierTest {
   @Test
   void refusesToCutOffItsOwnSshConnection() {
     FakeCommandExecutor fake = host("198.18.9.9 51234 198.18.0.1 22");
-    assertThatThrownBy(() -> IptablesApplier.create(fake).apply(sshAllowlist(false)))
+    assertThatThrownBy(() -> IptablesApplier.on(fake).apply(sshAllowlist(false)))
         .isInstanceOfSatisfying(
             SelfLockoutException.class,
             e -> {
@@ -340,7 +340,7 @@ class IptablesApplierTest {
   private static void assertThatNoLockout(FakeCommandExecutor fake, NodePortAllowlist list)
       throws Exception {
     // the fake host never shows the rules as applied, so verification must fail loudly
-    assertThatThrownBy(() -> IptablesApplier.create(fake).apply(list))
+    assertThatThrownBy(() -> IptablesApplier.on(fake).apply(list))
         .isInstanceOf(IptablesApplyException.class)
         .hasMessageContaining("differs from the desired one");
     assertThat(ran(fake))
@@ -352,7 +352,7 @@ class IptablesApplierTest {
   void aRuleSetWithoutOwnerIsRefusedBeforeAnythingRuns() {
     FakeCommandExecutor fake = FakeCommandExecutor.create();
     IptablesRuleSet unowned = IptablesRuleSet.parse(IpFamily.IPV4, EMPTY_RAW);
-    assertThatThrownBy(() -> IptablesApplier.create(fake).apply(unowned))
+    assertThatThrownBy(() -> IptablesApplier.on(fake).apply(unowned))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("has no owner");
     assertThat(fake.argvs()).isEmpty();
