@@ -1,5 +1,6 @@
 package dev.opskit.sysctl;
 
+import dev.opskit.core.Applier;
 import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
@@ -39,7 +40,8 @@ import java.util.stream.Collectors;
  * writes nothing the second time. Needs root on the target for writing. Immutable and thread-safe;
  * it does not own or close the executor.
  */
-public final class SysctlApplier {
+public final class SysctlApplier
+    implements Applier<SysctlProfile, SysctlObservation, SysctlPlan, SysctlApplyResult> {
   /** The folder drop-ins go to unless configured otherwise. */
   public static final String DEFAULT_DIRECTORY = "/etc/sysctl.d";
 
@@ -97,6 +99,7 @@ public final class SysctlApplier {
    *
    * @throws dev.opskit.core.CommandFailedException when the read command fails
    */
+  @Override
   public SysctlObservation observe(SysctlProfile profile) throws IOException, InterruptedException {
     List<SysctlKey> keys = new ArrayList<>(profile.values().keySet());
     Command command = Scripts.observe(dropInPath(profile), keys).withTimeout(TIMEOUT);
@@ -113,11 +116,13 @@ public final class SysctlApplier {
   }
 
   /** Observes the host and plans {@code profile} against it; writes nothing. */
+  @Override
   public SysctlPlan plan(SysctlProfile profile) throws IOException, InterruptedException {
     return SysctlPlan.of(profile, observe(profile), directory, hostWide);
   }
 
   /** Observes again and plans: an empty plan means the profile is fully in force and persisted. */
+  @Override
   public SysctlPlan verify(SysctlProfile profile) throws IOException, InterruptedException {
     return plan(profile);
   }
@@ -132,10 +137,11 @@ public final class SysctlApplier {
    *     fails, a value is still not as desired afterwards, or the drop-in cannot be written (in the
    *     last three cases after rolling back; the message says whether the rollback worked)
    */
+  @Override
   public SysctlApplyResult apply(SysctlProfile profile) throws IOException, InterruptedException {
     SysctlObservation before = observe(profile);
     SysctlPlan plan = SysctlPlan.of(profile, before, directory, hostWide);
-    SysctlApplyResult.Builder result = SysctlApplyResult.builder().plan(plan);
+    SysctlApplyResult.Builder result = SysctlApplyResult.builder().plan(plan).before(before);
     if (!plan.blocked().isEmpty()) {
       throw new SysctlApplyException(
           "sysctl profile "
@@ -148,10 +154,7 @@ public final class SysctlApplier {
     if (plan.isEmpty()) {
       return result.dropInWritten(false).reloaded(false).after(before).build();
     }
-    Map<SysctlKey, String> previous = new LinkedHashMap<>();
-    for (SysctlChange change : plan.changes()) {
-      change.before().ifPresent(value -> previous.put(change.key(), Values.normalize(value)));
-    }
+    Map<SysctlKey, String> previous = previousValues(plan);
     String staged = "";
     if (!plan.dropInCurrent()) {
       String stagedName = "." + profile.fileName() + ".new";
@@ -175,7 +178,7 @@ public final class SysctlApplier {
     ExecResult reload =
         executor.execute(Command.of("sysctl", "-e", "-p", loaded).withTimeout(TIMEOUT));
     if (!reload.isSuccess()) {
-      throw rollBack(
+      throw undoFailed(
           plan,
           staged,
           previous,
@@ -185,7 +188,7 @@ public final class SysctlApplier {
     SysctlObservation after = observe(profile);
     SysctlPlan remaining = SysctlPlan.of(profile, after, directory, hostWide);
     if (!remaining.changes().isEmpty() || !remaining.blocked().isEmpty()) {
-      throw rollBack(
+      throw undoFailed(
           remaining,
           staged,
           previous,
@@ -201,14 +204,56 @@ public final class SysctlApplier {
       ExecResult commit =
           executor.execute(Scripts.commit(staged, plan.dropInPath()).withTimeout(TIMEOUT));
       if (!commit.isSuccess()) {
-        throw rollBack(plan, staged, previous, oneLine(commit), commit);
+        throw undoFailed(plan, staged, previous, oneLine(commit), commit);
       }
       after = SysctlObservation.builder().from(after).dropIn(plan.dropInContent()).build();
     }
     return result.dropInWritten(!staged.isEmpty()).reloaded(true).after(after).build();
   }
 
-  private SysctlApplyException rollBack(
+  /**
+   * Puts back what {@code applied} changed: the drop-in as it was before (or no drop-in where there
+   * was none), then the previous live value of every key it set. Does nothing for a result that
+   * changed nothing.
+   *
+   * @throws IllegalArgumentException when the result holds no observation from before the apply
+   * @throws dev.opskit.core.CommandFailedException when the drop-in or a value cannot be restored
+   */
+  @Override
+  public void rollBack(SysctlApplyResult applied) throws IOException, InterruptedException {
+    if (!applied.changed()) {
+      return;
+    }
+    SysctlObservation before =
+        applied
+            .before()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "the result holds no observation from before its apply to restore"));
+    SysctlPlan plan = applied.plan();
+    if (applied.dropInWritten()) {
+      Command restore =
+          before.dropIn().isPresent()
+              ? Scripts.writeFile(plan.dropInPath(), before.dropIn().get(), false)
+              : Scripts.remove(plan.dropInPath());
+      executor.execute(restore.withTimeout(TIMEOUT)).requireSuccess();
+    }
+    Map<SysctlKey, String> previous = previousValues(plan);
+    if (!previous.isEmpty()) {
+      executor.execute(Scripts.rollback("", previous).withTimeout(TIMEOUT)).requireSuccess();
+    }
+  }
+
+  private static Map<SysctlKey, String> previousValues(SysctlPlan plan) {
+    Map<SysctlKey, String> previous = new LinkedHashMap<>();
+    for (SysctlChange change : plan.changes()) {
+      change.before().ifPresent(value -> previous.put(change.key(), Values.normalize(value)));
+    }
+    return previous;
+  }
+
+  private SysctlApplyException undoFailed(
       SysctlPlan plan,
       String staged,
       Map<SysctlKey, String> previous,
