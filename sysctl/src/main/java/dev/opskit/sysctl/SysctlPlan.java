@@ -171,14 +171,15 @@ public abstract class SysctlPlan implements Applier.Plan {
 
   /**
    * One line: {@code up to date}, or each decision and the drop-in write, separated by {@code ;},
-   * such as {@code set net.core.somaxconn: 4096 -> 32768; write /etc/sysctl.d/99-opskit-node.conf}.
+   * such as {@code set net.core.somaxconn: 4096 -> 32768; write drop-in 99-opskit-node.conf} (the
+   * file's name only: hosts with the same changes read the same).
    */
   @Override
   public String summary() {
     List<String> parts = new ArrayList<>();
     decisions().forEach(change -> parts.add(change.render()));
     if (!dropInCurrent()) {
-      parts.add("write " + dropInPath());
+      parts.add("write drop-in " + dropInPath().substring(dropInPath().lastIndexOf('/') + 1));
     }
     return parts.isEmpty() ? "up to date" : String.join("; ", parts);
   }
