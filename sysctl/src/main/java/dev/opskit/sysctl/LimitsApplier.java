@@ -5,6 +5,7 @@ import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import dev.opskit.sysctl.internal.Scripts;
+import dev.opskit.sysctl.internal.Steps;
 import dev.opskit.sysctl.internal.Values;
 import java.io.IOException;
 import java.time.Duration;
@@ -202,14 +203,16 @@ public final class LimitsApplier
     }
     for (LimitsFileChange change : plan.changes()) {
       String path = change.path();
-      executor
-          .execute(Scripts.writeFile(path, change.content(), true).withTimeout(TIMEOUT))
+      Steps.run(
+              executor,
+              Scripts.writeFile(path, change.content(), true).withTimeout(TIMEOUT),
+              Steps.write(path))
           .requireSuccess();
       result.addWritten(path);
     }
     boolean reloaded = false;
     if (daemonReload && !plan.unitsToRestart().isEmpty()) {
-      ExecResult reload = executor.execute(DAEMON_RELOAD);
+      ExecResult reload = Steps.run(executor, DAEMON_RELOAD);
       if (!reload.isSuccess()) {
         throw new LimitsApplyException(
             "systemctl daemon-reload failed"
@@ -256,10 +259,14 @@ public final class LimitsApplier
           change.before().isPresent()
               ? Scripts.writeFile(change.path(), change.before().get(), false)
               : Scripts.remove(change.path());
-      executor.execute(restore.withTimeout(TIMEOUT)).requireSuccess();
+      Steps.run(
+              executor,
+              restore.withTimeout(TIMEOUT),
+              change.before().isPresent() ? Steps.write(change.path()) : restore.argv())
+          .requireSuccess();
     }
     if (applied.daemonReloaded()) {
-      executor.execute(DAEMON_RELOAD).requireSuccess();
+      Steps.run(executor, DAEMON_RELOAD).requireSuccess();
     }
   }
 

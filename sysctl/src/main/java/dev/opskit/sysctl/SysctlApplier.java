@@ -5,6 +5,7 @@ import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import dev.opskit.sysctl.internal.Scripts;
+import dev.opskit.sysctl.internal.Steps;
 import dev.opskit.sysctl.internal.Values;
 import java.io.IOException;
 import java.time.Duration;
@@ -159,9 +160,11 @@ public final class SysctlApplier
     if (!plan.dropInCurrent()) {
       String stagedName = "." + profile.fileName() + ".new";
       ExecResult write =
-          executor.execute(
+          Steps.run(
+              executor,
               Scripts.writeAtomically(directory, stagedName, plan.dropInContent())
-                  .withTimeout(TIMEOUT));
+                  .withTimeout(TIMEOUT),
+              Steps.write(Values.join(directory, stagedName)));
       if (!write.isSuccess()) {
         throw new SysctlApplyException(
             "cannot write the drop-in for sysctl profile "
@@ -176,7 +179,7 @@ public final class SysctlApplier
     }
     String loaded = staged.isEmpty() ? plan.dropInPath() : staged;
     ExecResult reload =
-        executor.execute(Command.of("sysctl", "-e", "-p", loaded).withTimeout(TIMEOUT));
+        Steps.run(executor, Command.of("sysctl", "-e", "-p", loaded).withTimeout(TIMEOUT));
     if (!reload.isSuccess()) {
       throw undoFailed(
           plan,
@@ -202,7 +205,10 @@ public final class SysctlApplier
     }
     if (!staged.isEmpty()) {
       ExecResult commit =
-          executor.execute(Scripts.commit(staged, plan.dropInPath()).withTimeout(TIMEOUT));
+          Steps.run(
+              executor,
+              Scripts.commit(staged, plan.dropInPath()).withTimeout(TIMEOUT),
+              List.of("mv", staged, plan.dropInPath()));
       if (!commit.isSuccess()) {
         throw undoFailed(plan, staged, previous, oneLine(commit), commit);
       }
@@ -237,11 +243,19 @@ public final class SysctlApplier
           before.dropIn().isPresent()
               ? Scripts.writeFile(plan.dropInPath(), before.dropIn().get(), false)
               : Scripts.remove(plan.dropInPath());
-      executor.execute(restore.withTimeout(TIMEOUT)).requireSuccess();
+      Steps.run(
+              executor,
+              restore.withTimeout(TIMEOUT),
+              before.dropIn().isPresent() ? Steps.write(plan.dropInPath()) : restore.argv())
+          .requireSuccess();
     }
     Map<SysctlKey, String> previous = previousValues(plan);
     if (!previous.isEmpty()) {
-      executor.execute(Scripts.rollback("", previous).withTimeout(TIMEOUT)).requireSuccess();
+      Steps.run(
+              executor,
+              Scripts.rollback("", previous).withTimeout(TIMEOUT),
+              Steps.restore("", previous.keySet()))
+          .requireSuccess();
     }
   }
 
@@ -262,7 +276,11 @@ public final class SysctlApplier
       throws IOException, InterruptedException {
     String outcome;
     try {
-      ExecResult undo = executor.execute(Scripts.rollback(staged, previous).withTimeout(TIMEOUT));
+      ExecResult undo =
+          Steps.run(
+              executor,
+              Scripts.rollback(staged, previous).withTimeout(TIMEOUT),
+              Steps.restore(staged, previous.keySet()));
       outcome =
           undo.isSuccess()
               ? "rolled back: the previous drop-in and live values are in place"

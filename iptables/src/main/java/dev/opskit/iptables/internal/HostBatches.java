@@ -197,7 +197,8 @@ public final class HostBatches {
   }
 
   /**
-   * The steps' results, or the exception that says why the batch ran none of them.
+   * The steps' results, or the exception that says why the batch ran none of them. The steps that
+   * ran are reported to the executor's listeners.
    *
    * @throws StaleException when another write ran since the generation a write batch expected
    */
@@ -205,6 +206,7 @@ public final class HostBatches {
     try {
       ShellBatch.Outcome outcome = batch.results(ran);
       namespaceKey = outcome.namespaceKey();
+      executor.reportSteps(outcome.records());
       return outcome;
     } catch (ShellBatch.RefusedException e) {
       switch (e.refusal()) {
