@@ -12,9 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Several commands run as one {@code sh -c SCRIPT sh ARGS...} call instead of one call each: over
@@ -145,7 +143,7 @@ public final class ShellBatch {
           "");
 
   /** One step: its argv, and for a write its input and the index of its staged payload, or -1. */
-  private record Step(List<String> argv, String input, int payload) {
+  record Step(List<String> argv, String input, int payload) {
     boolean isWrite() {
       return input != null;
     }
@@ -393,127 +391,7 @@ public final class ShellBatch {
    * @throws OpskitException when its output is not framed as the script frames it
    */
   public Outcome results(ExecResult batch) {
-    batch.requireSuccess();
-    String out = new String(batch.stdout(), StandardCharsets.UTF_8);
-    String err = new String(batch.stderr(), StandardCharsets.UTF_8);
-    int headerEnd = out.indexOf('\n');
-    if (!out.startsWith(marker + " ") || headerEnd < 0) {
-      throw new OpskitException(
-          "batched commands printed no header"
-              + (err.isBlank() ? "" : ": " + err.strip().lines().findFirst().orElse("")));
-    }
-    String line = out.substring(marker.length() + 1, headerEnd);
-    if (line.startsWith("!")) {
-      String[] refused = line.split(" ", 3);
-      String detail = refused.length > 2 ? refused[2] : "";
-      throw new RefusedException(refusal(refused.length > 1 ? refused[1] : ""), detail);
-    }
-    String[] header = line.split(" ", 3);
-    long generation;
-    try {
-      generation = Long.parseLong(header[0]);
-    } catch (NumberFormatException e) {
-      throw new OpskitException("batched commands printed a bad header: " + header[0]);
-    }
-    boolean hasJournal = header.length > 1 && header[1].equals("1");
-    Cursor cursor = new Cursor(out, err, headerEnd + 1, batch);
-    String journalText = null;
-    if (hasJournal) {
-      journalText = cursor.next(new Step(List.of("cat", "journal"), null, -1)).stdoutUtf8();
-    }
-    List<ExecResult> results = new ArrayList<>();
-    for (Step step : steps) {
-      ExecResult result = cursor.next(step);
-      results.add(result);
-      if (step.isWrite() && !result.isSuccess()) {
-        break;
-      }
-    }
-    String key = header.length > 2 ? header[2] : "-";
-    return new Outcome(generation, Optional.ofNullable(journalText), results, key, cursor.records);
-  }
-
-  private static Refusal refusal(String word) {
-    switch (word) {
-      case "locked":
-        return Refusal.LOCKED;
-      case "stale":
-        return Refusal.STALE;
-      case "noflock":
-        return Refusal.NO_FLOCK;
-      case "input":
-        return Refusal.INPUT;
-      default:
-        return Refusal.DIRECTORY;
-    }
-  }
-
-  /** Reads framed steps off a batch's stdout and stderr, in order. */
-  private final class Cursor {
-    private final String out;
-    private final String err;
-    private final ExecResult batch;
-    private final List<StepRecord> records = new ArrayList<>();
-    private int outAt;
-    private int errAt;
-
-    Cursor(String out, String err, int outAt, ExecResult batch) {
-      this.out = out;
-      this.err = err;
-      this.outAt = outAt;
-      this.batch = batch;
-    }
-
-    ExecResult next(Step step) {
-      String open = marker + "\n";
-      String close = "\n" + marker;
-      if (!out.startsWith(open, outAt) || !err.startsWith(open, errAt)) {
-        throw malformed(step);
-      }
-      int outEnd = out.indexOf(close + " ", outAt + open.length());
-      int errEnd = err.indexOf(close + "\n", errAt + open.length());
-      int statusEnd = outEnd < 0 ? -1 : out.indexOf('\n', outEnd + close.length() + 1);
-      if (outEnd < 0 || errEnd < 0 || statusEnd < 0) {
-        throw malformed(step);
-      }
-      // STATUS, then the uptime before and after the step when the host has /proc/uptime
-      String[] closing = out.substring(outEnd + close.length() + 1, statusEnd).split(" ");
-      int status;
-      try {
-        status = Integer.parseInt(closing[0]);
-      } catch (NumberFormatException e) {
-        throw malformed(step);
-      }
-      Duration took = closing.length == 3 ? elapsed(closing[1], closing[2]) : null;
-      records.add(StepRecord.of(batch.command(), step.argv(), OptionalInt.of(status), took));
-      Command command = Command.of(step.argv());
-      ExecResult result =
-          ExecResult.of(
-              step.isWrite() ? command.withStdin(step.input()) : command,
-              status,
-              out.substring(outAt + open.length(), outEnd),
-              err.substring(errAt + open.length(), errEnd),
-              batch.duration());
-      outAt = statusEnd + 1;
-      errAt = errEnd + close.length() + 1;
-      return result;
-    }
-  }
-
-  /** The time between two {@code /proc/uptime} readings (seconds with two decimals), or null. */
-  static Duration elapsed(String before, String after) {
-    if (!UPTIME.matcher(before).matches() || !UPTIME.matcher(after).matches()) {
-      return null;
-    }
-    long centis = Long.parseLong(after.replace(".", "")) - Long.parseLong(before.replace(".", ""));
-    return centis < 0 ? null : Duration.ofMillis(centis * 10);
-  }
-
-  private static final Pattern UPTIME = Pattern.compile("[0-9]{1,15}\\.[0-9]{2}");
-
-  private static OpskitException malformed(Step step) {
-    return new OpskitException(
-        "batched commands returned no framed output for `" + String.join(" ", step.argv()) + "`");
+    return BatchOutput.parse(marker, steps, batch);
   }
 
   /** The input's size in UTF-8 bytes, or a lower bound when that is already over the limit. */

@@ -9,16 +9,16 @@ import org.junit.jupiter.api.Test;
 class StepDurationTest {
   @Test
   void theDifferenceOfTwoReadingsIsTheDuration() {
-    assertThat(ShellBatch.elapsed("8123.25", "8123.29")).isEqualTo(Duration.ofMillis(40));
-    assertThat(ShellBatch.elapsed("99.99", "100.00")).isEqualTo(Duration.ofMillis(10));
-    assertThat(ShellBatch.elapsed("5.00", "5.00")).isEqualTo(Duration.ZERO);
+    assertThat(BatchOutput.elapsed("8123.25", "8123.29")).isEqualTo(Duration.ofMillis(40));
+    assertThat(BatchOutput.elapsed("99.99", "100.00")).isEqualTo(Duration.ofMillis(10));
+    assertThat(BatchOutput.elapsed("5.00", "5.00")).isEqualTo(Duration.ZERO);
   }
 
   @Test
   void aMissingOrMalformedReadingMeansNotMeasured() {
-    assertThat(ShellBatch.elapsed("-", "-")).isNull();
-    assertThat(ShellBatch.elapsed("", "12.00")).isNull();
-    assertThat(ShellBatch.elapsed("12.0", "12.10")).isNull();
-    assertThat(ShellBatch.elapsed("12.50", "12.40")).isNull();
+    assertThat(BatchOutput.elapsed("-", "-")).isNull();
+    assertThat(BatchOutput.elapsed("", "12.00")).isNull();
+    assertThat(BatchOutput.elapsed("12.0", "12.10")).isNull();
+    assertThat(BatchOutput.elapsed("12.50", "12.40")).isNull();
   }
 }
