@@ -24,8 +24,7 @@ import org.immutables.value.Value;
  * interface=eth0|en0|en2} does by hand.
  *
  * <pre>{@code
- * CalicoAutodetection calico = CalicoAutodetection.builder()
- *     .apiClient(client)
+ * CalicoAutodetection calico = CalicoAutodetection.builder(client)
  *     .ipv4(CalicoAutodetectionMethod.interfaces("^eth0$", "^en[02]$"))
  *     .build();
  * CalicoAutodetectionPlan plan = calico.plan();
@@ -52,9 +51,12 @@ import org.immutables.value.Value;
 public abstract class CalicoAutodetection {
   CalicoAutodetection() {}
 
-  /** A builder; the client and at least one of IPv4 and IPv6 method are required. */
-  public static Builder builder() {
-    return new Builder();
+  /**
+   * A builder for a change made through {@code client} (owned by the caller); at least one of IPv4
+   * and IPv6 method is required.
+   */
+  public static Builder builder(ApiClient client) {
+    return new Builder().apiClient(client);
   }
 
   /** The client; owned by the caller. */

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * --from-file=DIR --dry-run=client -o yaml | kubectl apply -f -}.
  *
  * <pre>{@code
- * ConfigMapResult result = ConfigMapUpdater.of(client)
+ * ConfigMapResult result = ConfigMapUpdater.on(client)
  *     .createOrUpdate("web", "nginx-conf", ConfigMapContent.fromFolder(Path.of("conf.d")));
  * }</pre>
  *
@@ -45,7 +45,7 @@ public final class ConfigMapUpdater {
   }
 
   /** An updater that uses {@code client} (owned by the caller). */
-  public static ConfigMapUpdater of(ApiClient client) {
+  public static ConfigMapUpdater on(ApiClient client) {
     return new ConfigMapUpdater(client);
   }
 

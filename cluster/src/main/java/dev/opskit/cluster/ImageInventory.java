@@ -19,7 +19,7 @@ import org.immutables.value.Value;
  * kubectl get pods -A -o jsonpath='{..image}'}.
  *
  * <pre>{@code
- * ImageInventory inventory = ImageInventory.builder().apiClient(client).pageSize(500).build();
+ * ImageInventory inventory = ImageInventory.builder(client).pageSize(500).build();
  * ImageViews views = ImageViews.create(ImagePolicy.builder().addAllowedRegistries("quay.io").build());
  * inventory.forEach(views::add);            // pages with limit/continue, bounded memory
  * ImageReportFormat.CSV.writeImages(views.images(), System.out);
@@ -41,9 +41,14 @@ public abstract class ImageInventory {
 
   ImageInventory() {}
 
-  /** A builder; {@link Builder#apiClient(ApiClient)} is required. */
-  public static Builder builder() {
-    return new Builder();
+  /** An inventory with every default, listing pods through {@code client} (owned by the caller). */
+  public static ImageInventory on(ApiClient client) {
+    return builder(client).build();
+  }
+
+  /** A builder for an inventory listing pods through {@code client} (owned by the caller). */
+  public static Builder builder(ApiClient client) {
+    return new Builder().apiClient(client);
   }
 
   /** The client to list pods with; the caller configures (and owns) it. */

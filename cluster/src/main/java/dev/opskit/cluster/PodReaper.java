@@ -40,7 +40,7 @@ import okhttp3.Call;
  *
  * <pre>{@code
  * ApiClient client = Config.defaultClient();            // the caller chooses how to connect
- * ReapReport report = PodReaper.create(client)
+ * ReapReport report = PodReaper.on(client)
  *     .withListener(progress)
  *     .reap(ReapPolicy.builder().addReasons("Evicted").minAge(Duration.ofHours(1)).build());
  * System.out.print(report.render());
@@ -81,7 +81,7 @@ public final class PodReaper {
   }
 
   /** A reaper talking to the cluster through {@code client}. */
-  public static PodReaper create(ApiClient client) {
+  public static PodReaper on(ApiClient client) {
     return new PodReaper(client, Clock.systemUTC(), ReapListener.NONE);
   }
 

@@ -14,7 +14,7 @@ import org.immutables.value.Value;
  *     .requestTimeout(Duration.ofSeconds(20))   // kubectl's --request-timeout
  *     .retryBudget(20)
  *     .build();
- * ImageInventory.builder().apiClient(client).requestPolicy(requests).build();
+ * ImageInventory.builder(client).requestPolicy(requests).build();
  * }</pre>
  *
  * <p>What is retried: reads (lists, gets) after a timeout, a reset connection, a cut-off answer,

@@ -63,7 +63,7 @@ class CalicoAutodetectionIT {
   }
 
   private CalicoAutodetection.Builder calico() {
-    return CalicoAutodetection.builder().apiClient(fixture.apiClient());
+    return CalicoAutodetection.builder(fixture.apiClient());
   }
 
   @Test

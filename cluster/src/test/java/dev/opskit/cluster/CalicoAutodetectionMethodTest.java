@@ -162,21 +162,19 @@ class CalicoAutodetectionMethodTest {
     ApiClient client = new ApiClient();
     assertThatThrownBy(
             () ->
-                CalicoAutodetection.builder()
-                    .apiClient(client)
+                CalicoAutodetection.builder(client)
                     .ipv4(CalicoAutodetectionMethod.cidrs("fd00:198:18::/64"))
                     .build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("names an IPv6 address");
     assertThatThrownBy(
             () ->
-                CalicoAutodetection.builder()
-                    .apiClient(client)
+                CalicoAutodetection.builder(client)
                     .ipv6(CalicoAutodetectionMethod.canReach("198.18.0.1"))
                     .build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("names an IPv4 address");
-    assertThatThrownBy(() -> CalicoAutodetection.builder().apiClient(client).build())
+    assertThatThrownBy(() -> CalicoAutodetection.builder(client).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("set an ipv4 or an ipv6");
   }

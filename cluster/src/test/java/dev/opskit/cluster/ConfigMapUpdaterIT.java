@@ -42,7 +42,7 @@ class ConfigMapUpdaterIT {
 
   @Test
   void createsThenLeavesUnchangedThenUpdates() throws IOException {
-    ConfigMapUpdater updater = ConfigMapUpdater.of(fixture.apiClient());
+    ConfigMapUpdater updater = ConfigMapUpdater.on(fixture.apiClient());
 
     ConfigMapResult created =
         updater.createOrUpdate("web", "nginx-conf", ConfigMapContent.fromFolder(dir));
@@ -92,7 +92,7 @@ class ConfigMapUpdaterIT {
 
   @Test
   void concurrentChangeIsAConflictNotAnOverwrite() throws IOException {
-    ConfigMapUpdater updater = ConfigMapUpdater.of(fixture.apiClient());
+    ConfigMapUpdater updater = ConfigMapUpdater.on(fixture.apiClient());
     updater.createOrUpdate("web", "nginx-conf", ConfigMapContent.fromFolder(dir));
     String other =
         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"nginx-conf\","
@@ -121,7 +121,7 @@ class ConfigMapUpdaterIT {
             + "\"namespace\":\"web\"},\"immutable\":true,\"data\":{\"a\":\"1\"}}");
     assertThatThrownBy(
             () ->
-                ConfigMapUpdater.of(fixture.apiClient())
+                ConfigMapUpdater.on(fixture.apiClient())
                     .createOrUpdate("web", "nginx-conf", ConfigMapContent.fromFolder(dir)))
         .isInstanceOf(OpskitException.class)
         .hasMessageContaining("immutable");
@@ -130,7 +130,7 @@ class ConfigMapUpdaterIT {
   @Test
   void invalidNamesAreRejectedBeforeAnyRequest() {
     ConfigMapContent content = ConfigMapContent.builder().putData("a", "1").build();
-    ConfigMapUpdater updater = ConfigMapUpdater.of(fixture.apiClient());
+    ConfigMapUpdater updater = ConfigMapUpdater.on(fixture.apiClient());
     assertThatThrownBy(() -> updater.createOrUpdate("Web", "x", content))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'Web'");

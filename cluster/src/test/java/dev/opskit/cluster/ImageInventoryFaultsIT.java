@@ -44,10 +44,7 @@ class ImageInventoryFaultsIT {
   }
 
   private ImageInventory.Builder inventory(ApiClient client) {
-    return ImageInventory.builder()
-        .apiClient(client)
-        .pageSize(10)
-        .requestPolicy(fastRequests().build());
+    return ImageInventory.builder(client).pageSize(10).requestPolicy(fastRequests().build());
   }
 
   private static List<String> pods(List<ContainerImage> rows) {

@@ -26,7 +26,7 @@ class ImageInventoryIT {
   }
 
   private ImageInventory.Builder inventory() {
-    return ImageInventory.builder().apiClient(fixture.apiClient());
+    return ImageInventory.builder(fixture.apiClient());
   }
 
   @Test

@@ -108,11 +108,10 @@ class ImageInventoryTest {
   @Test
   void validatesOptions() {
     ApiClient client = new ApiClient();
-    assertThatThrownBy(() -> ImageInventory.builder().apiClient(client).pageSize(0).build())
+    assertThatThrownBy(() -> ImageInventory.builder(client).pageSize(0).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("pageSize");
-    assertThatThrownBy(
-            () -> ImageInventory.builder().apiClient(client).addNamespaces("Bad_NS").build())
+    assertThatThrownBy(() -> ImageInventory.builder(client).addNamespaces("Bad_NS").build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'Bad_NS'");
   }

@@ -60,7 +60,7 @@ class PodReaperFaultsIT {
     fixture.inject(
         RequestFault.on("GET", "/api/v1/pods").withQueryParameter("continue").status(410).times(1));
 
-    ReapReport report = PodReaper.create(fixture.apiClient()).reap(fast().dryRun(true).build());
+    ReapReport report = PodReaper.on(fixture.apiClient()).reap(fast().dryRun(true).build());
 
     assertThat(report.complete()).as(report.render()).isTrue();
     assertThat(keys(report.wouldDelete())).hasSize(35).doesNotHaveDuplicates();
@@ -74,7 +74,7 @@ class PodReaperFaultsIT {
     fixture.inject(
         RequestFault.on("GET", "/api/v1/pods").withQueryParameter("continue").status(410).always());
 
-    ReapReport report = PodReaper.create(fixture.apiClient()).reap(fast().dryRun(true).build());
+    ReapReport report = PodReaper.on(fixture.apiClient()).reap(fast().dryRun(true).build());
 
     assertThat(report.complete()).isFalse();
     assertThat(report.incompleteReason().orElseThrow()).contains("410");
@@ -88,7 +88,7 @@ class PodReaperFaultsIT {
     fixture.inject(
         RequestFault.on("GET", "/api/v1/pods").withQueryParameter("continue").status(403).always());
 
-    ReapReport report = PodReaper.create(fixture.apiClient()).reap(fast().build());
+    ReapReport report = PodReaper.on(fixture.apiClient()).reap(fast().build());
 
     assertThat(report.complete()).isFalse();
     assertThat(report.incompleteReason().orElseThrow()).contains("403");
@@ -112,7 +112,7 @@ class PodReaperFaultsIT {
         };
 
     ReapReport report =
-        PodReaper.create(fixture.newFaultyApiClient(Duration.ofSeconds(30)))
+        PodReaper.on(fixture.newFaultyApiClient(Duration.ofSeconds(30)))
             .withListener(listener)
             .reap(fast().dryRun(true).build());
 
@@ -128,7 +128,7 @@ class PodReaperFaultsIT {
     fixture.inject(RequestFault.on("DELETE", ".*/pods/job-002").truncatedBody());
 
     ReapReport report =
-        PodReaper.create(fixture.newFaultyApiClient(Duration.ofSeconds(30))).reap(fast().build());
+        PodReaper.on(fixture.newFaultyApiClient(Duration.ofSeconds(30))).reap(fast().build());
 
     assertThat(report.failed()).isEmpty();
     assertThat(keys(report.deleted()))
@@ -147,7 +147,7 @@ class PodReaperFaultsIT {
     fixture.inject(RequestFault.on("DELETE", ".*/pods/job-000").reset());
 
     ReapReport report =
-        PodReaper.create(fixture.newFaultyApiClient(Duration.ofSeconds(30))).reap(fast().build());
+        PodReaper.on(fixture.newFaultyApiClient(Duration.ofSeconds(30))).reap(fast().build());
 
     assertThat(keys(report.deleted())).containsExactly("ci/job-000");
     assertThat(fixture.requests("GET", ".*/pods/job-000")).hasSize(1);
@@ -161,7 +161,7 @@ class PodReaperFaultsIT {
     fixture.inject(RequestFault.on("GET", "/api/v1/pods").hang().always());
 
     ReapReport report =
-        PodReaper.create(fixture.newFaultyApiClient(Duration.ofSeconds(30)))
+        PodReaper.on(fixture.newFaultyApiClient(Duration.ofSeconds(30)))
             .reap(
                 fast()
                     .requests(
@@ -181,7 +181,7 @@ class PodReaperFaultsIT {
     fixture.inject(RequestFault.on("GET", "/api/v1/pods").hang().always());
 
     ReapReport report =
-        PodReaper.create(fixture.newFaultyApiClient(Duration.ofSeconds(30)))
+        PodReaper.on(fixture.newFaultyApiClient(Duration.ofSeconds(30)))
             .reap(
                 fast()
                     .requests(
@@ -209,7 +209,7 @@ class PodReaperFaultsIT {
         });
 
     ReapReport report =
-        PodReaper.create(fixture.apiClient())
+        PodReaper.on(fixture.apiClient())
             .reap(
                 fast()
                     .concurrency(4)

@@ -28,7 +28,7 @@ class PodReaperIT {
 
   PodReaperIT(KubernetesApiFixture fixture) {
     this.fixture = fixture;
-    this.reaper = PodReaper.create(fixture.apiClient());
+    this.reaper = PodReaper.on(fixture.apiClient());
   }
 
   private static RequestPolicy.Builder fastRequests() {
@@ -52,7 +52,7 @@ class PodReaperIT {
     cluster.createPod(TestPods.running("ci", "build-2"));
     cluster.inject(RequestFault.on("DELETE", ".*/pods/build-1").status(429).times(1));
 
-    PodReaper.create(client).reap(ReapPolicy.defaults());
+    PodReaper.on(client).reap(ReapPolicy.defaults());
 
     assertThat(cluster.pod("ci", "build-1")).isEmpty(); // deleted on the retry
     assertThat(cluster.pod("ci", "build-2")).isPresent();

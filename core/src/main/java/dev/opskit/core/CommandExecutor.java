@@ -103,6 +103,14 @@ public interface CommandExecutor {
         .build();
   }
 
+  /**
+   * Reports the logical steps an applier decoded from a command this executor ran (the programs of
+   * a batched {@code sh -c}, with their exit status and duration) to the {@link ExecutionListener}s
+   * of this executor. Decorators pass them on to their delegate; a listening executor hands each to
+   * {@link ExecutionListener#stepFinished(StepRecord)}. Does nothing by default.
+   */
+  default void reportSteps(List<StepRecord> steps) {}
+
   /** This executor running every command through {@code sudo -n} (no password prompt). */
   default CommandExecutor withSudo() {
     return SudoExecutor.of(this);

@@ -25,4 +25,15 @@ public interface ExecutionListener {
 
   /** The command could not run or its transport failed. */
   default void failed(Command command, Exception error) {}
+
+  /**
+   * A logical step inside a command finished: an applier that batches several programs into one
+   * call (or runs a step such as a file write as a script) reports each, after the command's {@link
+   * #finished}, with its program, exit status and duration.
+   *
+   * <pre>{@code
+   * public void stepFinished(StepRecord step) { audit.info("{}", step); } // iptables-restore --noflush -w: exit 0, 40 ms
+   * }</pre>
+   */
+  default void stepFinished(StepRecord step) {}
 }

@@ -3,6 +3,7 @@ package dev.opskit.core;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.Objects;
 
 /** Reports every command of a delegate executor to an {@link ExecutionListener}. */
@@ -43,6 +44,12 @@ final class ListeningExecutor implements CommandExecutor {
     }
     listener.finished(result);
     return result;
+  }
+
+  @Override
+  public void reportSteps(List<StepRecord> steps) {
+    steps.forEach(listener::stepFinished);
+    delegate.reportSteps(steps);
   }
 
   @Override

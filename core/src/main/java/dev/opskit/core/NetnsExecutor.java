@@ -67,6 +67,12 @@ public final class NetnsExecutor implements CommandExecutor {
     return command.withPrefix(List.of("ip", "netns", "exec", namespace));
   }
 
+  /** Passes the steps on to the delegate, whose listeners hear of them. */
+  @Override
+  public void reportSteps(List<StepRecord> steps) {
+    delegate.reportSteps(steps);
+  }
+
   @Override
   public String toString() {
     return "netns(" + namespace + ", " + delegate + ")";

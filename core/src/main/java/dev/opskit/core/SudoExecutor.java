@@ -132,6 +132,12 @@ public final class SudoExecutor implements CommandExecutor {
     return withEnv;
   }
 
+  /** Passes the steps on to the delegate, whose listeners hear of them. */
+  @Override
+  public void reportSteps(List<StepRecord> steps) {
+    delegate.reportSteps(steps);
+  }
+
   @Override
   public String toString() {
     return "sudo(" + delegate + ")";

@@ -37,11 +37,10 @@ public final class ClusterExample {
             .maxDeletions(100)
             .dryRun(true)
             .build(); // Job pods are kept by default
-    ReapReport report = PodReaper.create(client).reap(policy);
+    ReapReport report = PodReaper.on(client).reap(policy);
     System.out.print(report.render());
 
-    ImageViews images =
-        ImageInventory.builder().apiClient(client).build().views(ImagePolicy.defaults());
+    ImageViews images = ImageInventory.on(client).views(ImagePolicy.defaults());
     ImageReportFormat.TABLE.writeFindings(images.findings(), System.out);
     // [/readme]
   }

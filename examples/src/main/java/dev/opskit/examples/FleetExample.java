@@ -1,14 +1,13 @@
 package dev.opskit.examples;
 
 import dev.opskit.core.HostCount;
-import dev.opskit.core.HostOutcome;
+import dev.opskit.core.HostTask;
 import dev.opskit.core.Rollout;
 import dev.opskit.core.RolloutPolicy;
 import dev.opskit.core.RolloutReport;
 import dev.opskit.core.SshExecutor;
 import dev.opskit.core.SshInventory;
 import dev.opskit.iptables.IptablesApplier;
-import dev.opskit.iptables.IptablesApplyResult;
 import dev.opskit.iptables.NodePortAllowlist;
 import dev.opskit.iptables.PortRange;
 import java.io.IOException;
@@ -43,15 +42,7 @@ public final class FleetExample {
       RolloutReport report =
           Rollout.builder()
               .hosts(fleet.hosts())
-              .task(
-                  host -> {
-                    IptablesApplier iptables = IptablesApplier.create(host.executor());
-                    IptablesApplyResult result = iptables.apply(allowlist);
-                    return result.changed()
-                        ? HostOutcome.changed(
-                            result.summary(), () -> iptables.rollback(result.snapshot()))
-                        : HostOutcome.unchanged(result.summary());
-                  })
+              .task(HostTask.applying(IptablesApplier::on, allowlist)) // rollback included
               .policy(
                   RolloutPolicy.builder()
                       .canary(1)

@@ -39,7 +39,7 @@ public final class IptablesExample {
           }
         };
     CommandExecutor node = LocalExecutor.create(); // or an SshExecutor, .withSudo()
-    IptablesApplier iptables = IptablesApplier.create(node);
+    IptablesApplier iptables = IptablesApplier.on(node);
     IptablesApplyResult result =
         iptables.applyWithCheck(allowlist, stillReachable, Duration.ofSeconds(30));
     System.out.println(result.summary()); // a second apply changes nothing and says so

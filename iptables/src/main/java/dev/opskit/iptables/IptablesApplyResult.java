@@ -1,5 +1,6 @@
 package dev.opskit.iptables;
 
+import dev.opskit.core.Applier;
 import dev.opskit.core.internal.OpskitStyle;
 import java.util.List;
 import java.util.Optional;
@@ -14,7 +15,7 @@ import org.immutables.value.Value;
  */
 @Value.Immutable
 @OpskitStyle
-public abstract class IptablesApplyResult {
+public abstract class IptablesApplyResult implements Applier.Result {
   IptablesApplyResult() {}
 
   /** A builder, for tools that assemble results themselves. */
@@ -23,6 +24,7 @@ public abstract class IptablesApplyResult {
   }
 
   /** True when the host's rules or ipsets were changed (and, after a rollback, changed back). */
+  @Override
   public abstract boolean changed();
 
   /** The plan per rule set, empty plans included. */
@@ -77,6 +79,7 @@ public abstract class IptablesApplyResult {
   public abstract OptionalLong generation();
 
   /** One line: what happened. */
+  @Override
   public String summary() {
     String recovered = recovery().map(r -> r + "; then ").orElse("");
     return recovered + outcome();

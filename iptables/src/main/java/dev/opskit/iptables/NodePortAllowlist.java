@@ -54,7 +54,7 @@ import org.immutables.value.Value;
  *     .addPorts(PortRange.of(30001))
  *     .addAllowedCidrs("198.18.1.0/24", "fd00:198:18::/64")
  *     .build();
- * IptablesApplyResult result = IptablesApplier.create(executor).apply(allowlist);
+ * IptablesApplyResult result = IptablesApplier.on(executor).apply(allowlist);
  * }</pre>
  */
 @Value.Immutable

@@ -31,7 +31,7 @@ class IptablesOverSshIT {
         TestNetworks net = TestNetworks.create()) {
       String node = net.namespace("ssh");
       CommandExecutor executor = ssh.inNetworkNamespace(node);
-      IptablesApplier applier = IptablesApplier.create(executor);
+      IptablesApplier applier = IptablesApplier.on(executor);
       // the ipset's 2,000 entries travel on stdin, both rule sets as arguments
       NodePortAllowlist list =
           NodePortAllowlist.builder()

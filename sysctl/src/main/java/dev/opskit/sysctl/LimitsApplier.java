@@ -1,9 +1,11 @@
 package dev.opskit.sysctl;
 
+import dev.opskit.core.Applier;
 import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import dev.opskit.sysctl.internal.Scripts;
+import dev.opskit.sysctl.internal.Steps;
 import dev.opskit.sysctl.internal.Values;
 import java.io.IOException;
 import java.time.Duration;
@@ -42,7 +44,8 @@ import java.util.Objects;
  * by default); and observes again to verify. Applying twice writes nothing the second time. Needs
  * root on the target for writing. Immutable and thread-safe; it does not own or close the executor.
  */
-public final class LimitsApplier {
+public final class LimitsApplier
+    implements Applier<LimitsProfile, LimitsObservation, LimitsPlan, LimitsApplyResult> {
   /** The folder the limits.d file goes to unless configured otherwise. */
   public static final String DEFAULT_LIMITS_DIRECTORY = "/etc/security/limits.d";
 
@@ -133,6 +136,7 @@ public final class LimitsApplier {
    *
    * @throws dev.opskit.core.CommandFailedException when the read command fails
    */
+  @Override
   public LimitsObservation observe(LimitsProfile profile) throws IOException, InterruptedException {
     List<String> paths = new ArrayList<>(files(profile).keySet());
     ExecResult result =
@@ -158,11 +162,13 @@ public final class LimitsApplier {
   }
 
   /** Observes the host and plans {@code profile} against it; writes nothing. */
+  @Override
   public LimitsPlan plan(LimitsProfile profile) throws IOException, InterruptedException {
     return LimitsPlan.of(profile, observe(profile), limitsDirectory, systemdDirectory);
   }
 
   /** Observes again and plans: an empty plan means every file of the profile is current. */
+  @Override
   public LimitsPlan verify(LimitsProfile profile) throws IOException, InterruptedException {
     return plan(profile);
   }
@@ -177,6 +183,7 @@ public final class LimitsApplier {
    * @throws dev.opskit.core.CommandFailedException when reading or writing a file fails (that file
    *     is then left as it was; files written before it stay written)
    */
+  @Override
   public LimitsApplyResult apply(LimitsProfile profile) throws IOException, InterruptedException {
     LimitsObservation before = observe(profile);
     LimitsPlan plan = LimitsPlan.of(profile, before, limitsDirectory, systemdDirectory);
@@ -196,22 +203,16 @@ public final class LimitsApplier {
     }
     for (LimitsFileChange change : plan.changes()) {
       String path = change.path();
-      int slash = path.lastIndexOf('/');
-      executor
-          .execute(
-              Scripts.writeAtomically(
-                      slash == 0 ? "/" : path.substring(0, slash),
-                      path.substring(slash + 1),
-                      change.content(),
-                      true)
-                  .withTimeout(TIMEOUT))
+      Steps.run(
+              executor,
+              Scripts.writeFile(path, change.content(), true).withTimeout(TIMEOUT),
+              Steps.write(path))
           .requireSuccess();
       result.addWritten(path);
     }
     boolean reloaded = false;
     if (daemonReload && !plan.unitsToRestart().isEmpty()) {
-      ExecResult reload =
-          executor.execute(Command.of("systemctl", "daemon-reload").withTimeout(TIMEOUT));
+      ExecResult reload = Steps.run(executor, DAEMON_RELOAD);
       if (!reload.isSuccess()) {
         throw new LimitsApplyException(
             "systemctl daemon-reload failed"
@@ -240,6 +241,37 @@ public final class LimitsApplier {
     }
     return result.daemonReloaded(reloaded).after(after).build();
   }
+
+  /**
+   * Puts back the files {@code applied} wrote as they were before: the previous content, or no file
+   * where there was none; then runs {@code systemctl daemon-reload} again if the apply did.
+   *
+   * @throws dev.opskit.core.CommandFailedException when a file cannot be restored or daemon-reload
+   *     fails
+   */
+  @Override
+  public void rollBack(LimitsApplyResult applied) throws IOException, InterruptedException {
+    for (LimitsFileChange change : applied.plan().changes()) {
+      if (!applied.written().contains(change.path())) {
+        continue;
+      }
+      Command restore =
+          change.before().isPresent()
+              ? Scripts.writeFile(change.path(), change.before().get(), false)
+              : Scripts.remove(change.path());
+      Steps.run(
+              executor,
+              restore.withTimeout(TIMEOUT),
+              change.before().isPresent() ? Steps.write(change.path()) : restore.argv())
+          .requireSuccess();
+    }
+    if (applied.daemonReloaded()) {
+      Steps.run(executor, DAEMON_RELOAD).requireSuccess();
+    }
+  }
+
+  private static final Command DAEMON_RELOAD =
+      Command.of("systemctl", "daemon-reload").withTimeout(TIMEOUT);
 
   @Override
   public String toString() {

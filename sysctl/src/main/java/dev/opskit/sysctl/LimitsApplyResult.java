@@ -1,5 +1,6 @@
 package dev.opskit.sysctl;
 
+import dev.opskit.core.Applier;
 import dev.opskit.core.internal.OpskitStyle;
 import java.util.List;
 import org.immutables.value.Value;
@@ -12,7 +13,7 @@ import org.immutables.value.Value;
  */
 @Value.Immutable
 @OpskitStyle
-public abstract class LimitsApplyResult {
+public abstract class LimitsApplyResult implements Applier.Result {
   LimitsApplyResult() {}
 
   /** A builder; {@code plan}, {@code daemonReloaded} and {@code after} are required. */
@@ -33,8 +34,15 @@ public abstract class LimitsApplyResult {
   public abstract LimitsObservation after();
 
   /** True when any file was written. */
+  @Override
   public boolean changed() {
     return !written().isEmpty();
+  }
+
+  /** One line: {@code up to date}, or the plan's summary of the files written. */
+  @Override
+  public String summary() {
+    return changed() ? plan().summary() : "up to date";
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.opskit.sysctl;
 
+import dev.opskit.core.Applier;
 import dev.opskit.core.internal.OpskitStyle;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ import org.immutables.value.Value;
  */
 @Value.Immutable
 @OpskitStyle
-public abstract class LimitsPlan {
+public abstract class LimitsPlan implements Applier.Plan {
   LimitsPlan() {}
 
   /** A builder; prefer {@link #of(LimitsProfile, LimitsObservation, String, String)}. */
@@ -150,11 +151,25 @@ public abstract class LimitsPlan {
   }
 
   /** True when nothing needs writing and nothing is blocked. */
+  @Override
   public boolean isEmpty() {
     return changes().isEmpty() && blocked().isEmpty();
   }
 
+  /**
+   * One line: {@code up to date}, or each file to write and each reason the apply is blocked,
+   * separated by {@code ;}, such as {@code create /etc/security/limits.d/99-opskit-node.conf}.
+   */
+  @Override
+  public String summary() {
+    List<String> parts = new ArrayList<>();
+    changes().forEach(file -> parts.add(file.render()));
+    blocked().forEach(reason -> parts.add("blocked: " + reason));
+    return parts.isEmpty() ? "up to date" : String.join("; ", parts);
+  }
+
   /** A human-readable summary: one line per file, then what blocks the apply. */
+  @Override
   public String render() {
     StringBuilder text = new StringBuilder("limits profile ").append(profileName());
     if (isEmpty()) {

@@ -1,9 +1,11 @@
 package dev.opskit.sysctl;
 
+import dev.opskit.core.Applier;
 import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import dev.opskit.sysctl.internal.Scripts;
+import dev.opskit.sysctl.internal.Steps;
 import dev.opskit.sysctl.internal.Values;
 import java.io.IOException;
 import java.time.Duration;
@@ -39,7 +41,8 @@ import java.util.stream.Collectors;
  * writes nothing the second time. Needs root on the target for writing. Immutable and thread-safe;
  * it does not own or close the executor.
  */
-public final class SysctlApplier {
+public final class SysctlApplier
+    implements Applier<SysctlProfile, SysctlObservation, SysctlPlan, SysctlApplyResult> {
   /** The folder drop-ins go to unless configured otherwise. */
   public static final String DEFAULT_DIRECTORY = "/etc/sysctl.d";
 
@@ -97,6 +100,7 @@ public final class SysctlApplier {
    *
    * @throws dev.opskit.core.CommandFailedException when the read command fails
    */
+  @Override
   public SysctlObservation observe(SysctlProfile profile) throws IOException, InterruptedException {
     List<SysctlKey> keys = new ArrayList<>(profile.values().keySet());
     Command command = Scripts.observe(dropInPath(profile), keys).withTimeout(TIMEOUT);
@@ -113,11 +117,13 @@ public final class SysctlApplier {
   }
 
   /** Observes the host and plans {@code profile} against it; writes nothing. */
+  @Override
   public SysctlPlan plan(SysctlProfile profile) throws IOException, InterruptedException {
     return SysctlPlan.of(profile, observe(profile), directory, hostWide);
   }
 
   /** Observes again and plans: an empty plan means the profile is fully in force and persisted. */
+  @Override
   public SysctlPlan verify(SysctlProfile profile) throws IOException, InterruptedException {
     return plan(profile);
   }
@@ -132,10 +138,11 @@ public final class SysctlApplier {
    *     fails, a value is still not as desired afterwards, or the drop-in cannot be written (in the
    *     last three cases after rolling back; the message says whether the rollback worked)
    */
+  @Override
   public SysctlApplyResult apply(SysctlProfile profile) throws IOException, InterruptedException {
     SysctlObservation before = observe(profile);
     SysctlPlan plan = SysctlPlan.of(profile, before, directory, hostWide);
-    SysctlApplyResult.Builder result = SysctlApplyResult.builder().plan(plan);
+    SysctlApplyResult.Builder result = SysctlApplyResult.builder().plan(plan).before(before);
     if (!plan.blocked().isEmpty()) {
       throw new SysctlApplyException(
           "sysctl profile "
@@ -148,17 +155,16 @@ public final class SysctlApplier {
     if (plan.isEmpty()) {
       return result.dropInWritten(false).reloaded(false).after(before).build();
     }
-    Map<SysctlKey, String> previous = new LinkedHashMap<>();
-    for (SysctlChange change : plan.changes()) {
-      change.before().ifPresent(value -> previous.put(change.key(), Values.normalize(value)));
-    }
+    Map<SysctlKey, String> previous = previousValues(plan);
     String staged = "";
     if (!plan.dropInCurrent()) {
       String stagedName = "." + profile.fileName() + ".new";
       ExecResult write =
-          executor.execute(
+          Steps.run(
+              executor,
               Scripts.writeAtomically(directory, stagedName, plan.dropInContent())
-                  .withTimeout(TIMEOUT));
+                  .withTimeout(TIMEOUT),
+              Steps.write(Values.join(directory, stagedName)));
       if (!write.isSuccess()) {
         throw new SysctlApplyException(
             "cannot write the drop-in for sysctl profile "
@@ -173,9 +179,9 @@ public final class SysctlApplier {
     }
     String loaded = staged.isEmpty() ? plan.dropInPath() : staged;
     ExecResult reload =
-        executor.execute(Command.of("sysctl", "-e", "-p", loaded).withTimeout(TIMEOUT));
+        Steps.run(executor, Command.of("sysctl", "-e", "-p", loaded).withTimeout(TIMEOUT));
     if (!reload.isSuccess()) {
-      throw rollBack(
+      throw undoFailed(
           plan,
           staged,
           previous,
@@ -185,7 +191,7 @@ public final class SysctlApplier {
     SysctlObservation after = observe(profile);
     SysctlPlan remaining = SysctlPlan.of(profile, after, directory, hostWide);
     if (!remaining.changes().isEmpty() || !remaining.blocked().isEmpty()) {
-      throw rollBack(
+      throw undoFailed(
           remaining,
           staged,
           previous,
@@ -199,16 +205,69 @@ public final class SysctlApplier {
     }
     if (!staged.isEmpty()) {
       ExecResult commit =
-          executor.execute(Scripts.commit(staged, plan.dropInPath()).withTimeout(TIMEOUT));
+          Steps.run(
+              executor,
+              Scripts.commit(staged, plan.dropInPath()).withTimeout(TIMEOUT),
+              List.of("mv", staged, plan.dropInPath()));
       if (!commit.isSuccess()) {
-        throw rollBack(plan, staged, previous, oneLine(commit), commit);
+        throw undoFailed(plan, staged, previous, oneLine(commit), commit);
       }
       after = SysctlObservation.builder().from(after).dropIn(plan.dropInContent()).build();
     }
     return result.dropInWritten(!staged.isEmpty()).reloaded(true).after(after).build();
   }
 
-  private SysctlApplyException rollBack(
+  /**
+   * Puts back what {@code applied} changed: the drop-in as it was before (or no drop-in where there
+   * was none), then the previous live value of every key it set. Does nothing for a result that
+   * changed nothing.
+   *
+   * @throws IllegalArgumentException when the result holds no observation from before the apply
+   * @throws dev.opskit.core.CommandFailedException when the drop-in or a value cannot be restored
+   */
+  @Override
+  public void rollBack(SysctlApplyResult applied) throws IOException, InterruptedException {
+    if (!applied.changed()) {
+      return;
+    }
+    SysctlObservation before =
+        applied
+            .before()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "the result holds no observation from before its apply to restore"));
+    SysctlPlan plan = applied.plan();
+    if (applied.dropInWritten()) {
+      Command restore =
+          before.dropIn().isPresent()
+              ? Scripts.writeFile(plan.dropInPath(), before.dropIn().get(), false)
+              : Scripts.remove(plan.dropInPath());
+      Steps.run(
+              executor,
+              restore.withTimeout(TIMEOUT),
+              before.dropIn().isPresent() ? Steps.write(plan.dropInPath()) : restore.argv())
+          .requireSuccess();
+    }
+    Map<SysctlKey, String> previous = previousValues(plan);
+    if (!previous.isEmpty()) {
+      Steps.run(
+              executor,
+              Scripts.rollback("", previous).withTimeout(TIMEOUT),
+              Steps.restore("", previous.keySet()))
+          .requireSuccess();
+    }
+  }
+
+  private static Map<SysctlKey, String> previousValues(SysctlPlan plan) {
+    Map<SysctlKey, String> previous = new LinkedHashMap<>();
+    for (SysctlChange change : plan.changes()) {
+      change.before().ifPresent(value -> previous.put(change.key(), Values.normalize(value)));
+    }
+    return previous;
+  }
+
+  private SysctlApplyException undoFailed(
       SysctlPlan plan,
       String staged,
       Map<SysctlKey, String> previous,
@@ -217,7 +276,11 @@ public final class SysctlApplier {
       throws IOException, InterruptedException {
     String outcome;
     try {
-      ExecResult undo = executor.execute(Scripts.rollback(staged, previous).withTimeout(TIMEOUT));
+      ExecResult undo =
+          Steps.run(
+              executor,
+              Scripts.rollback(staged, previous).withTimeout(TIMEOUT),
+              Steps.restore(staged, previous.keySet()));
       outcome =
           undo.isSuccess()
               ? "rolled back: the previous drop-in and live values are in place"

@@ -1,6 +1,8 @@
 package dev.opskit.sysctl;
 
+import dev.opskit.core.Applier;
 import dev.opskit.core.internal.OpskitStyle;
+import java.util.Optional;
 import org.immutables.value.Value;
 
 /**
@@ -10,10 +12,10 @@ import org.immutables.value.Value;
  */
 @Value.Immutable
 @OpskitStyle
-public abstract class SysctlApplyResult {
+public abstract class SysctlApplyResult implements Applier.Result {
   SysctlApplyResult() {}
 
-  /** A builder; all attributes are required. */
+  /** A builder; all attributes but {@code before} are required. */
   public static Builder builder() {
     return new Builder();
   }
@@ -27,12 +29,25 @@ public abstract class SysctlApplyResult {
   /** True when {@code sysctl -p FILE} ran. */
   public abstract boolean reloaded();
 
+  /**
+   * The observation before applying, which {@link SysctlApplier#rollBack(SysctlApplyResult)}
+   * restores; empty in a result built by hand.
+   */
+  public abstract Optional<SysctlObservation> before();
+
   /** The observation after applying (the same as before when nothing changed). */
   public abstract SysctlObservation after();
 
   /** True when anything was written to the file system or the kernel. */
+  @Override
   public boolean changed() {
     return dropInWritten() || reloaded();
+  }
+
+  /** One line: {@code up to date}, or the plan's summary of what was set and written. */
+  @Override
+  public String summary() {
+    return changed() ? plan().summary() : "up to date";
   }
 
   /** Builds a {@link SysctlApplyResult}. */

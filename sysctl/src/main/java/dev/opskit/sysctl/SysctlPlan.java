@@ -1,5 +1,6 @@
 package dev.opskit.sysctl;
 
+import dev.opskit.core.Applier;
 import dev.opskit.core.internal.OpskitStyle;
 import dev.opskit.sysctl.internal.DropIns;
 import dev.opskit.sysctl.internal.KernelValues;
@@ -30,7 +31,7 @@ import org.immutables.value.Value;
  */
 @Value.Immutable
 @OpskitStyle
-public abstract class SysctlPlan {
+public abstract class SysctlPlan implements Applier.Plan {
   SysctlPlan() {}
 
   /** A builder; prefer {@link #of(SysctlProfile, SysctlObservation, String)}. */
@@ -163,11 +164,28 @@ public abstract class SysctlPlan {
   }
 
   /** True when nothing needs writing: no live changes, drop-in current, nothing blocked. */
+  @Override
   public boolean isEmpty() {
     return changes().isEmpty() && blocked().isEmpty() && dropInCurrent();
   }
 
+  /**
+   * One line: {@code up to date}, or each decision and the drop-in write, separated by {@code ;},
+   * such as {@code set net.core.somaxconn: 4096 -> 32768; write drop-in 99-opskit-node.conf} (the
+   * file's name only: hosts with the same changes read the same).
+   */
+  @Override
+  public String summary() {
+    List<String> parts = new ArrayList<>();
+    decisions().forEach(change -> parts.add(change.render()));
+    if (!dropInCurrent()) {
+      parts.add("write drop-in " + dropInPath().substring(dropInPath().lastIndexOf('/') + 1));
+    }
+    return parts.isEmpty() ? "up to date" : String.join("; ", parts);
+  }
+
   /** A human-readable summary, one decision per line. */
+  @Override
   public String render() {
     StringBuilder text =
         new StringBuilder("sysctl profile ")

@@ -65,7 +65,7 @@ class AllowlistSafetyTest {
             .addPorts(PortRange.of(20, 30))
             .addAllowedCidrs("198.18.1.0/24")
             .build();
-    assertThatThrownBy(() -> IptablesApplier.create(host).apply(ssh))
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(ssh))
         .isInstanceOfSatisfying(
             SelfLockoutException.class,
             e -> {

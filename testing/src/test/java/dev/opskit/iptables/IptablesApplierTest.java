@@ -57,7 +57,7 @@ class IptablesApplierTest {
   @Test
   void readsEverythingBeforeTheRestoreInOneBatchedCall() throws Exception {
     FakeHost host = host("198.18.1.9 51234 198.18.0.1 22");
-    assertThat(IptablesApplier.create(host).apply(sshAllowlist(false)).changed()).isTrue();
+    assertThat(IptablesApplier.on(host).apply(sshAllowlist(false)).changed()).isTrue();
     FakeHost.Call first = host.calls().get(0);
     assertThat(first.argvs())
         .containsExactly(
@@ -106,7 +106,7 @@ class IptablesApplierTest {
   void verificationReadsTheRulesBackOnceAfterTheRestore() throws Exception {
     NodePortAllowlist list = webAllowlist();
     FakeHost host = FakeHost.create();
-    IptablesApplyResult result = IptablesApplier.create(host).apply(list);
+    IptablesApplyResult result = IptablesApplier.on(host).apply(list);
     assertThat(result.changed()).isTrue();
     assertThat(result.verified()).isTrue();
     // one call reads, one call restores and reads back
@@ -203,7 +203,7 @@ class IptablesApplierTest {
   @Test
   void refusesToCutOffItsOwnSshConnection() {
     FakeHost host = host("198.18.9.9 51234 198.18.0.1 22");
-    assertThatThrownBy(() -> IptablesApplier.create(host).apply(sshAllowlist(false)))
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(sshAllowlist(false)))
         .isInstanceOfSatisfying(
             SelfLockoutException.class,
             e -> {
@@ -231,7 +231,7 @@ class IptablesApplierTest {
   }
 
   private static void assertThatNoLockout(FakeHost host, NodePortAllowlist list) throws Exception {
-    IptablesApplyResult result = IptablesApplier.create(host).apply(list);
+    IptablesApplyResult result = IptablesApplier.on(host).apply(list);
     assertThat(result.changed()).isTrue();
     assertThat(ran(host))
         .contains(List.of("iptables-restore", "--noflush", "-w"))
@@ -243,7 +243,7 @@ class IptablesApplierTest {
   void aRuleSetWithoutOwnerIsRefusedBeforeAnythingRuns() {
     FakeHost host = FakeHost.create();
     IptablesRuleSet unowned = IptablesRuleSet.parse(IpFamily.IPV4, EMPTY_RAW);
-    assertThatThrownBy(() -> IptablesApplier.create(host).apply(unowned))
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(unowned))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("has no owner");
     assertThat(host.calls()).isEmpty();

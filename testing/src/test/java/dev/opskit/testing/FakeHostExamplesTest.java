@@ -27,7 +27,7 @@ class FakeHostExamplesTest {
             .addPorts(PortRange.of(30080))
             .addAllowedCidrs("198.18.1.0/24")
             .build();
-    IptablesApplier applier = IptablesApplier.create(host);
+    IptablesApplier applier = IptablesApplier.on(host);
     IptablesPlan plan = IptablesPlan.of(applier.observe(IpFamily.IPV4), web.ruleSet(IpFamily.IPV4));
     assertThat(plan.changes()).contains("raw: create chain OPSKIT-web (2 rules)");
     assertThat(applier.apply(web).verified()).isTrue();

@@ -43,7 +43,7 @@ class FakeHostTest {
     FakeHost host =
         FakeHost.create().failNext("ip6tables-restore", 1, "ip6tables-restore: line 3 failed");
 
-    assertThatThrownBy(() -> IptablesApplier.create(host).apply(allowlist("web", 30080)))
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(allowlist("web", 30080)))
         .isInstanceOfSatisfying(
             IptablesApplyException.class,
             e -> {
@@ -62,7 +62,7 @@ class FakeHostTest {
         NodePortAllowlist.builder().from(allowlist("web", 30080)).useIpset(true).build();
     FakeHost host = FakeHost.create().failNext("ip6tables-restore", 1, "line 2 failed");
 
-    assertThatThrownBy(() -> IptablesApplier.create(host).apply(list))
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(list))
         .isInstanceOf(IptablesApplyException.class);
     assertThat(host.ipsets()).isEmpty();
     assertThat(host.iptablesSave(IpFamily.IPV4)).doesNotContain("match-set");
@@ -76,13 +76,13 @@ class FakeHostTest {
         () -> {
           throw new IllegalStateException("the client died");
         });
-    assertThatThrownBy(() -> IptablesApplier.create(host).apply(allowlist("web", 30080)))
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(allowlist("web", 30080)))
         .hasMessageContaining("the client died");
     assertThat(host.iptablesSave(IpFamily.IPV4)).contains("-j OPSKIT-web");
     assertThat(host.iptablesSave(IpFamily.IPV6)).doesNotContain("OPSKIT-web");
     assertThat(host.file(JOURNAL).orElse("")).isNotEmpty();
 
-    IptablesApplyResult next = IptablesApplier.create(host).apply(allowlist("web", 30080));
+    IptablesApplyResult next = IptablesApplier.on(host).apply(allowlist("web", 30080));
 
     assertThat(next.recovery()).hasValueSatisfying(r -> assertThat(r).startsWith("finished"));
     assertThat(host.iptablesSave(IpFamily.IPV6)).contains("-j OPSKIT-web");
@@ -92,8 +92,8 @@ class FakeHostTest {
   @Test
   void anApplyWhoseReadAnotherApplyOvertookReadsAgainAndKeepsBoth() throws Exception {
     FakeHost host = FakeHost.create();
-    IptablesApplier first = IptablesApplier.create(host);
-    IptablesApplier second = IptablesApplier.create(host);
+    IptablesApplier first = IptablesApplier.on(host);
+    IptablesApplier second = IptablesApplier.on(host);
     host.beforeNext(RESTORE_V4::equals, () -> second.apply(allowlist("api", 30443)));
 
     IptablesApplyResult result = first.apply(allowlist("web", 30080));
@@ -112,7 +112,7 @@ class FakeHostTest {
       List<Future<IptablesApplyResult>> results = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         NodePortAllowlist list = allowlist("team" + i, 30100 + i);
-        results.add(pool.submit(() -> IptablesApplier.create(host).apply(list)));
+        results.add(pool.submit(() -> IptablesApplier.on(host).apply(list)));
       }
       for (Future<IptablesApplyResult> result : results) {
         assertThat(result.get().changed()).isTrue();
@@ -142,7 +142,7 @@ class FakeHostTest {
   void theDetectedBackendIsTheOnlyOneWritten() throws Exception {
     FakeHost host = FakeHost.create().withIptablesBackend(IptablesBackend.LEGACY);
 
-    IptablesApplier applier = IptablesApplier.create(host);
+    IptablesApplier applier = IptablesApplier.on(host);
     applier.apply(allowlist("web", 30080));
 
     assertThat(applier.backend()).isEqualTo(IptablesBackend.LEGACY);
@@ -165,7 +165,7 @@ class FakeHostTest {
         .containsKey(persistence.unitDirectory() + "/" + persistence.unitName());
     IptablesPlan left =
         IptablesPlan.of(
-            IptablesApplier.create(booted).observe(IpFamily.IPV4), list.ruleSet(IpFamily.IPV4));
+            IptablesApplier.on(booted).observe(IpFamily.IPV4), list.ruleSet(IpFamily.IPV4));
     assertThat(left.isEmpty()).isTrue();
   }
 

@@ -19,7 +19,7 @@ import org.junit.platform.commons.support.AnnotationSupport;
  *     cluster.createPod(TestPods.evicted("ci", "build-1", "low on memory", Duration.ofHours(3)));
  *     cluster.createPod(TestPods.running("ci", "build-2"));
  *
- *     PodReaper.create(client).reap(ReapPolicy.builder().build());
+ *     PodReaper.on(client).reap(ReapPolicy.builder().build());
  *
  *     assertThat(cluster.pod("ci", "build-1")).isEmpty();
  *     assertThat(cluster.pod("ci", "build-2")).isPresent();

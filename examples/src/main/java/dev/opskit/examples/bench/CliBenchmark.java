@@ -146,10 +146,7 @@ public final class CliBenchmark {
               runs,
               () -> {
                 AtomicInteger containers = new AtomicInteger();
-                ImageInventory.builder()
-                    .apiClient(client)
-                    .build()
-                    .forEach(c -> containers.incrementAndGet());
+                ImageInventory.on(client).forEach(c -> containers.incrementAndGet());
                 if (containers.get() != pods) {
                   throw new IllegalStateException("listed " + containers + " containers");
                 }
@@ -159,7 +156,7 @@ public final class CliBenchmark {
               runs,
               () -> {
                 int would =
-                    PodReaper.create(client)
+                    PodReaper.on(client)
                         .reap(ReapPolicy.builder().dryRun(true).build())
                         .pods()
                         .size();

@@ -81,8 +81,7 @@ public final class InventoryBenchmark {
 
   private static void run(ApiClient client, int pageSize, boolean keepRows, boolean warmup)
       throws Exception {
-    ImageInventory inventory =
-        ImageInventory.builder().apiClient(client).pageSize(pageSize).build();
+    ImageInventory inventory = ImageInventory.builder(client).pageSize(pageSize).build();
     System.gc();
     Thread.sleep(200);
     long baseline = used();

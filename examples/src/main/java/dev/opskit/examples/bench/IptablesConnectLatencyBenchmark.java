@@ -53,7 +53,7 @@ public final class IptablesConnectLatencyBenchmark {
       Process server = child(node, "server", Integer.toString(PORT)).start();
       try {
         Thread.sleep(1500);
-        IptablesApplier applier = IptablesApplier.create(net.executor(node));
+        IptablesApplier applier = IptablesApplier.on(net.executor(node));
         System.out.printf(
             Locale.ROOT, "%d connects per case; median / p99 connect time%n", connects);
         report("no allowlist", measure(net, client, connects));

@@ -47,7 +47,7 @@ public final class ReaperBenchmark {
       fixture.createPods(pods);
       ReapPolicy policy = ReapPolicy.builder().concurrency(concurrency).pageSize(500).build();
       long start = System.nanoTime();
-      ReapReport report = PodReaper.create(fixture.apiClient()).reap(policy);
+      ReapReport report = PodReaper.on(fixture.apiClient()).reap(policy);
       long millis = (System.nanoTime() - start) / 1_000_000;
       if (report.deleted().size() != failed || fixture.podCount() != total - failed) {
         throw new IllegalStateException("unexpected result: " + report);

@@ -66,7 +66,7 @@ final class CalicoCommand {
       if (method == null && methodIpv6 == null) {
         throw new IllegalArgumentException("give --method METHOD, --method-ipv6 METHOD or both");
       }
-      CalicoAutodetection.Builder builder = CalicoAutodetection.builder();
+      CalicoAutodetection.Builder builder = CalicoAutodetection.builder(cluster.connect().client);
       if (method != null) {
         builder.ipv4(CalicoAutodetectionMethod.parse(method));
       }
@@ -74,7 +74,6 @@ final class CalicoCommand {
         builder.ipv6(CalicoAutodetectionMethod.parse(methodIpv6));
       }
       builder.force(force);
-      builder.apiClient(cluster.connect().client);
       CalicoAutodetection calico = builder.build();
       PrintWriter out = spec.commandLine().getOut();
       CalicoAutodetectionPlan plan = calico.plan();

@@ -90,8 +90,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private static void images(PrintWriter out, ApiClient client) throws Exception {
     section(out, "cluster: image inventory (every init, regular and ephemeral container)");
-    ImageViews views =
-        ImageInventory.builder().apiClient(client).build().views(ImagePolicy.defaults());
+    ImageViews views = ImageInventory.on(client).views(ImagePolicy.defaults());
     out.println("  " + views.containers() + " containers in " + views.pods() + " pods");
     ImageReportFormat.TABLE.writeImages(views.images(), out);
     out.println();
@@ -101,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private static void reaper(PrintWriter out, ApiClient client) throws Exception {
     section(out, "cluster: PodReaper dry run (Failed pods; Job pods kept by default)");
-    PodReaper reaper = PodReaper.create(client);
+    PodReaper reaper = PodReaper.on(client);
     ReapReport dryRun = reaper.reap(ReapPolicy.builder().dryRun(true).build());
     for (ReapedPod pod : dryRun.pods()) {
       out.printf(
@@ -118,8 +117,7 @@ final class DemoCommand implements Callable<Integer> {
     section(
         out, "cluster: Calico IP_AUTODETECTION_METHOD plan (the notes' interface=eth0|en0|en2)");
     CalicoAutodetection calico =
-        CalicoAutodetection.builder()
-            .apiClient(client)
+        CalicoAutodetection.builder(client)
             .ipv4(CalicoAutodetectionMethod.parse("interface=eth0|en0|en2"))
             .build();
     out.print(calico.plan().render());

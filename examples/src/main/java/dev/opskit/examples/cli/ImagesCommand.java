@@ -90,8 +90,7 @@ final class ImagesCommand implements Callable<Integer> {
     RequestPolicy requests = cluster.requestPolicy();
     ClusterOptions.Cluster connected = cluster.connect();
     ImageInventory inventory =
-        ImageInventory.builder()
-            .apiClient(connected.client)
+        ImageInventory.builder(connected.client)
             .namespaces(scope.resolve(connected.namespace))
             .requestPolicy(requests)
             .pageSize(ClusterOutput.chunkSize(chunkSize))

@@ -124,7 +124,7 @@ final class IptablesCommand {
       }
       PrintWriter err = spec.commandLine().getErr();
       try (HostOptions.Session session = host.open()) {
-        IptablesApplier applier = IptablesApplier.create(session.executor);
+        IptablesApplier applier = IptablesApplier.on(session.executor);
         ModeChoice choice;
         try {
           choice = applier.chooseMode(requested);
@@ -194,7 +194,7 @@ final class IptablesCommand {
       PrintWriter out = spec.commandLine().getOut();
       IptablesRuleSet.chainPrefix(name);
       try (HostOptions.Session session = host.open()) {
-        IptablesApplyResult result = IptablesApplier.create(session.executor).remove(name);
+        IptablesApplyResult result = IptablesApplier.on(session.executor).remove(name);
         out.println(result.summary());
         out.flush();
       }
@@ -226,7 +226,7 @@ final class IptablesCommand {
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
       try (HostOptions.Session session = host.open()) {
-        IptablesApplier applier = IptablesApplier.create(session.executor);
+        IptablesApplier applier = IptablesApplier.on(session.executor);
         for (IpFamily family : IpFamily.values()) {
           IptablesRuleSet observed = applier.observe(family);
           if (all) {

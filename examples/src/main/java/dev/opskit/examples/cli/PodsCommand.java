@@ -175,7 +175,7 @@ final class PodsCommand {
 
       ReapReport report;
       try (ProgressBar progress = ProgressBar.onTerminal(spec.commandLine().getErr())) {
-        PodReaper reaper = PodReaper.create(connected.client);
+        PodReaper reaper = PodReaper.on(connected.client);
         if (progress.enabled()) {
           reaper = reaper.withListener(new ReapProgress(progress));
         }

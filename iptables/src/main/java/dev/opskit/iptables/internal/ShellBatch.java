@@ -3,6 +3,7 @@ package dev.opskit.iptables.internal;
 import dev.opskit.core.Command;
 import dev.opskit.core.ExecResult;
 import dev.opskit.core.OpskitException;
+import dev.opskit.core.StepRecord;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -45,7 +46,9 @@ import java.util.UUID;
  * the state directory) is a positional argument, never interpolated into it. Each step's output is
  * framed by a random marker line on stdout and stderr, and its exit status follows the closing
  * marker, so {@link #results(ExecResult)} hands back one {@link ExecResult} per step that ran, as
- * if it had run alone.
+ * if it had run alone. The closing marker also carries the host's uptime before and after the step,
+ * read from {@code /proc/uptime} by the shell's own {@code read} (no extra process per step, 10 ms
+ * resolution), from which each step's {@link StepRecord} gets its duration.
  */
 public final class ShellBatch {
   /** The step that reads {@code SSH_CONNECTION} (exit 1 when unset). */
@@ -108,6 +111,7 @@ public final class ShellBatch {
           "  k=$1",
           "  shift",
           "  printf '%s\\n' \"$m\"; printf '%s\\n' \"$m\" >&2",
+          "  t0=-; read -r t0 _ 2>/dev/null </proc/uptime",
           "  case $k in",
           "    a) printf '%s' \"$in\" | \"$@\" ;;",
           "    s) \"$@\" ;;",
@@ -115,7 +119,9 @@ public final class ShellBatch {
           "    *) \"$@\" </dev/null ;;",
           "  esac",
           "  s=$?",
-          "  printf '\\n%s %s\\n' \"$m\" \"$s\"; printf '\\n%s\\n' \"$m\" >&2",
+          "  t1=-; read -r t1 _ 2>/dev/null </proc/uptime",
+          "  printf '\\n%s %s %s %s\\n' \"$m\" \"$s\" \"$t0\" \"$t1\"",
+          "  printf '\\n%s\\n' \"$m\" >&2",
           "}",
           "[ \"$o\" = 1 ] && run r cat \"$f.journal\"",
           "while [ \"$#\" -gt 0 ]; do",
@@ -137,7 +143,7 @@ public final class ShellBatch {
           "");
 
   /** One step: its argv, and for a write its input and the index of its staged payload, or -1. */
-  private record Step(List<String> argv, String input, int payload) {
+  record Step(List<String> argv, String input, int payload) {
     boolean isWrite() {
       return input != null;
     }
@@ -185,10 +191,16 @@ public final class ShellBatch {
 
   /**
    * What a batch that ran reports: the host's generation (after the bump, for a write batch), the
-   * journal an unfinished batch left (read batches only), and one result per step that ran.
+   * journal an unfinished batch left (read batches only), one result per step that ran, and one
+   * record per step that ran (the journal's read first, when there was one) for the executor's
+   * listeners.
    */
   public record Outcome(
-      long generation, Optional<String> journal, List<ExecResult> steps, String namespaceKey) {}
+      long generation,
+      Optional<String> journal,
+      List<ExecResult> steps,
+      String namespaceKey,
+      List<StepRecord> records) {}
 
   private final String marker;
   private final String directory;
@@ -379,104 +391,7 @@ public final class ShellBatch {
    * @throws OpskitException when its output is not framed as the script frames it
    */
   public Outcome results(ExecResult batch) {
-    batch.requireSuccess();
-    String out = new String(batch.stdout(), StandardCharsets.UTF_8);
-    String err = new String(batch.stderr(), StandardCharsets.UTF_8);
-    int headerEnd = out.indexOf('\n');
-    if (!out.startsWith(marker + " ") || headerEnd < 0) {
-      throw new OpskitException(
-          "batched commands printed no header"
-              + (err.isBlank() ? "" : ": " + err.strip().lines().findFirst().orElse("")));
-    }
-    String line = out.substring(marker.length() + 1, headerEnd);
-    if (line.startsWith("!")) {
-      String[] refused = line.split(" ", 3);
-      String detail = refused.length > 2 ? refused[2] : "";
-      throw new RefusedException(refusal(refused.length > 1 ? refused[1] : ""), detail);
-    }
-    String[] header = line.split(" ", 3);
-    long generation;
-    try {
-      generation = Long.parseLong(header[0]);
-    } catch (NumberFormatException e) {
-      throw new OpskitException("batched commands printed a bad header: " + header[0]);
-    }
-    boolean hasJournal = header.length > 1 && header[1].equals("1");
-    Cursor cursor = new Cursor(out, err, headerEnd + 1);
-    String journalText = null;
-    if (hasJournal) {
-      journalText = cursor.next(new Step(List.of("cat", "journal"), null, -1), batch).stdoutUtf8();
-    }
-    List<ExecResult> results = new ArrayList<>();
-    for (Step step : steps) {
-      ExecResult result = cursor.next(step, batch);
-      results.add(result);
-      if (step.isWrite() && !result.isSuccess()) {
-        break;
-      }
-    }
-    String key = header.length > 2 ? header[2] : "-";
-    return new Outcome(generation, Optional.ofNullable(journalText), results, key);
-  }
-
-  private static Refusal refusal(String word) {
-    switch (word) {
-      case "locked":
-        return Refusal.LOCKED;
-      case "stale":
-        return Refusal.STALE;
-      case "noflock":
-        return Refusal.NO_FLOCK;
-      case "input":
-        return Refusal.INPUT;
-      default:
-        return Refusal.DIRECTORY;
-    }
-  }
-
-  /** Reads framed steps off a batch's stdout and stderr, in order. */
-  private final class Cursor {
-    private final String out;
-    private final String err;
-    private int outAt;
-    private int errAt;
-
-    Cursor(String out, String err, int outAt) {
-      this.out = out;
-      this.err = err;
-      this.outAt = outAt;
-    }
-
-    ExecResult next(Step step, ExecResult batch) {
-      String open = marker + "\n";
-      String close = "\n" + marker;
-      if (!out.startsWith(open, outAt) || !err.startsWith(open, errAt)) {
-        throw malformed(step);
-      }
-      int outEnd = out.indexOf(close + " ", outAt + open.length());
-      int errEnd = err.indexOf(close + "\n", errAt + open.length());
-      int statusEnd = outEnd < 0 ? -1 : out.indexOf('\n', outEnd + close.length() + 1);
-      if (outEnd < 0 || errEnd < 0 || statusEnd < 0) {
-        throw malformed(step);
-      }
-      int status;
-      try {
-        status = Integer.parseInt(out.substring(outEnd + close.length() + 1, statusEnd));
-      } catch (NumberFormatException e) {
-        throw malformed(step);
-      }
-      Command command = Command.of(step.argv());
-      ExecResult result =
-          ExecResult.of(
-              step.isWrite() ? command.withStdin(step.input()) : command,
-              status,
-              out.substring(outAt + open.length(), outEnd),
-              err.substring(errAt + open.length(), errEnd),
-              batch.duration());
-      outAt = statusEnd + 1;
-      errAt = errEnd + close.length() + 1;
-      return result;
-    }
+    return BatchOutput.parse(marker, steps, batch);
   }
 
   /**
@@ -623,11 +538,6 @@ public final class ShellBatch {
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("not a batch this version frames: " + e.getMessage(), e);
     }
-  }
-
-  private static OpskitException malformed(Step step) {
-    return new OpskitException(
-        "batched commands returned no framed output for `" + String.join(" ", step.argv()) + "`");
   }
 
   /** The input's size in UTF-8 bytes, or a lower bound when that is already over the limit. */

@@ -288,6 +288,24 @@ public final class Scripts {
     return command.stdin(content.getBytes(StandardCharsets.UTF_8)).build();
   }
 
+  /**
+   * The command that writes {@code content} to the absolute {@code path} atomically, creating its
+   * folder first when {@code createDirectory} is set.
+   */
+  public static Command writeFile(String path, String content, boolean createDirectory) {
+    int slash = path.lastIndexOf('/');
+    return writeAtomically(
+        slash == 0 ? "/" : path.substring(0, slash),
+        path.substring(slash + 1),
+        content,
+        createDirectory);
+  }
+
+  /** The command that removes the file at {@code path}, if there is one. */
+  public static Command remove(String path) {
+    return Command.of("rm", "-f", "--", path);
+  }
+
   /** The command that renames the staged drop-in over the target. */
   public static Command commit(String staged, String target) {
     return Command.of("sh", "-c", COMMIT, "sh", staged, target);
