@@ -1,7 +1,7 @@
 package dev.opskit.cluster;
 
-import com.google.common.net.InetAddresses;
 import com.google.re2j.PatternSyntaxException;
+import dev.opskit.core.internal.IpLiterals;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -198,8 +198,8 @@ public final class CalicoAutodetectionMethod {
   boolean fitsFamily(boolean ipv6) {
     for (String argument : arguments) {
       String address = kind == Kind.CIDR ? argument.substring(0, argument.indexOf('/')) : argument;
-      if ((kind == Kind.CIDR || kind == Kind.CAN_REACH) && InetAddresses.isInetAddress(address)) {
-        boolean isV4 = InetAddresses.forString(address) instanceof Inet4Address;
+      if ((kind == Kind.CIDR || kind == Kind.CAN_REACH) && IpLiterals.isLiteral(address)) {
+        boolean isV4 = IpLiterals.forString(address) instanceof Inet4Address;
         if (isV4 == ipv6) {
           return false;
         }
@@ -328,7 +328,7 @@ public final class CalicoAutodetectionMethod {
   }
 
   private void checkDestination(String destination) {
-    if (InetAddresses.isInetAddress(destination)) {
+    if (IpLiterals.isLiteral(destination)) {
       return;
     }
     if (destination.isEmpty() || destination.length() > 253 || destination.matches("[0-9.]+")) {
@@ -353,10 +353,10 @@ public final class CalicoAutodetectionMethod {
     }
     String address = cidr.substring(0, slash);
     String length = cidr.substring(slash + 1);
-    if (!InetAddresses.isInetAddress(address) || address.contains("%")) {
+    if (!IpLiterals.isLiteral(address) || address.contains("%")) {
       throw invalid("cidr '" + cidr + "' does not start with an IP address");
     }
-    int max = InetAddresses.forString(address) instanceof Inet4Address ? 32 : 128;
+    int max = IpLiterals.forString(address) instanceof Inet4Address ? 32 : 128;
     if (!length.matches("[0-9]{1,3}") || Integer.parseInt(length) > max) {
       throw invalid("cidr '" + cidr + "' has a prefix length outside 0.." + max);
     }
@@ -364,7 +364,7 @@ public final class CalicoAutodetectionMethod {
 
   private static boolean hasHostBits(String cidr) {
     int slash = cidr.indexOf('/');
-    InetAddress address = InetAddresses.forString(cidr.substring(0, slash));
+    InetAddress address = IpLiterals.forString(cidr.substring(0, slash));
     int length = Integer.parseInt(cidr.substring(slash + 1));
     byte[] bytes = address.getAddress();
     for (int bit = length; bit < bytes.length * 8; bit++) {

@@ -1,13 +1,12 @@
 package dev.opskit.cluster;
 
-import com.google.common.collect.Lists;
-import com.google.common.net.InetAddresses;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.opskit.cluster.internal.calico.JsonCall;
 import dev.opskit.cluster.internal.calico.YamlText;
+import dev.opskit.core.internal.IpLiterals;
 import dev.opskit.core.internal.OpskitStyle;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -167,7 +166,7 @@ public abstract class CalicoNodePortPolicy {
           String type = JsonCall.string(address.getAsJsonObject(), "type").orElse("");
           String value = JsonCall.string(address.getAsJsonObject(), "address").orElse("");
           if ((type.equals("InternalIP") || type.equals("ExternalIP"))
-              && InetAddresses.isInetAddress(value)
+              && IpLiterals.isLiteral(value)
               && !addresses.contains(value)) {
             addresses.add(value);
           }
@@ -221,10 +220,10 @@ public abstract class CalicoNodePortPolicy {
     types.add("Ingress");
     spec.add("types", types);
     JsonArray ingress = new JsonArray();
-    List<List<Integer>> portChunks = Lists.partition(uniquePorts(), MAX_PORTS_PER_RULE);
+    List<List<Integer>> portChunks = chunks(uniquePorts(), MAX_PORTS_PER_RULE);
     for (List<Integer> ports : portChunks) {
       for (int family : new int[] {4, 6}) {
-        for (List<String> nets : Lists.partition(uniqueCidrs(family), MAX_NETS_PER_RULE)) {
+        for (List<String> nets : chunks(uniqueCidrs(family), MAX_NETS_PER_RULE)) {
           ingress.add(rule("Allow", family, nets, ports));
         }
       }
@@ -267,9 +266,9 @@ public abstract class CalicoNodePortPolicy {
     Set<String> unique = new LinkedHashSet<>();
     for (String cidr : allowedCidrs()) {
       int slash = cidr.indexOf('/');
-      InetAddress address = InetAddresses.forString(cidr.substring(0, slash));
+      InetAddress address = IpLiterals.forString(cidr.substring(0, slash));
       if ((address instanceof Inet4Address) == (family == 4)) {
-        unique.add(InetAddresses.toAddrString(address) + cidr.substring(slash));
+        unique.add(IpLiterals.toText(address) + cidr.substring(slash));
       }
     }
     return List.copyOf(unique);
@@ -290,7 +289,7 @@ public abstract class CalicoNodePortPolicy {
     spec.addProperty("interfaceName", "*");
     JsonArray expected = new JsonArray();
     Set<String> unique = new LinkedHashSet<>();
-    addresses.forEach(a -> unique.add(InetAddresses.toAddrString(InetAddresses.forString(a))));
+    addresses.forEach(a -> unique.add(IpLiterals.toText(IpLiterals.forString(a))));
     unique.forEach(expected::add);
     spec.add("expectedIPs", expected);
     JsonArray profiles = new JsonArray();
@@ -369,7 +368,7 @@ public abstract class CalicoNodePortPolicy {
                 throw new IllegalArgumentException("node name '" + node + "' is not a DNS name");
               }
               for (String address : addresses) {
-                if (!InetAddresses.isInetAddress(address) || address.contains("%")) {
+                if (!IpLiterals.isLiteral(address) || address.contains("%")) {
                   throw new IllegalArgumentException(
                       "node " + node + " address '" + address + "' is not an IP address");
                 }
@@ -380,17 +379,17 @@ public abstract class CalicoNodePortPolicy {
   private static void checkCidr(String cidr) {
     int slash = cidr.indexOf('/');
     String address = slash < 0 ? cidr : cidr.substring(0, slash);
-    if (!InetAddresses.isInetAddress(address) || address.contains("%")) {
+    if (!IpLiterals.isLiteral(address) || address.contains("%")) {
       throw new IllegalArgumentException("allowed CIDR '" + cidr + "' is not ADDRESS/LENGTH");
     }
-    int max = InetAddresses.forString(address) instanceof Inet4Address ? 32 : 128;
+    int max = IpLiterals.forString(address) instanceof Inet4Address ? 32 : 128;
     String length = slash < 0 ? "" : cidr.substring(slash + 1);
     if (!length.matches("[0-9]{1,3}") || Integer.parseInt(length) > max) {
       throw new IllegalArgumentException(
           "allowed CIDR '" + cidr + "' needs a prefix length in 0.." + max);
     }
     int bits = Integer.parseInt(length);
-    byte[] original = InetAddresses.forString(address).getAddress();
+    byte[] original = IpLiterals.forString(address).getAddress();
     byte[] bytes = original.clone();
     for (int bit = bits; bit < bytes.length * 8; bit++) {
       bytes[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
@@ -398,7 +397,7 @@ public abstract class CalicoNodePortPolicy {
     if (!Arrays.equals(original, bytes)) {
       String network;
       try {
-        network = InetAddresses.toAddrString(InetAddress.getByAddress(bytes));
+        network = IpLiterals.toText(InetAddress.getByAddress(bytes));
       } catch (UnknownHostException e) {
         throw new IllegalStateException(e);
       }
@@ -416,5 +415,16 @@ public abstract class CalicoNodePortPolicy {
   /** Builds a {@link CalicoNodePortPolicy}. */
   public static final class Builder extends ImmutableCalicoNodePortPolicy.Builder {
     Builder() {}
+  }
+
+  /**
+   * {@code list} cut into consecutive pieces of {@code size} elements (the last may be shorter).
+   */
+  private static <T> List<List<T>> chunks(List<T> list, int size) {
+    List<List<T>> chunks = new ArrayList<>();
+    for (int from = 0; from < list.size(); from += size) {
+      chunks.add(list.subList(from, Math.min(list.size(), from + size)));
+    }
+    return chunks;
   }
 }

@@ -1,9 +1,9 @@
 package dev.opskit.cluster;
 
-import com.google.common.net.InetAddresses;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.opskit.core.internal.IpLiterals;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -165,7 +165,7 @@ final class CalicoResourceRules {
         out.add("expectedIPs holds duplicates");
       }
       for (JsonElement ip : expected) {
-        if (!InetAddresses.isInetAddress(ip.getAsString())) {
+        if (!IpLiterals.isLiteral(ip.getAsString())) {
           out.add("expectedIPs entry '" + ip.getAsString() + "' is not an IP address");
         }
       }
@@ -182,10 +182,10 @@ final class CalicoResourceRules {
   /** 4 or 6 for a CIDR whose host bits are all zero, else 0. */
   private static int strictFamily(String cidr) {
     int slash = cidr.indexOf('/');
-    if (slash < 0 || !InetAddresses.isInetAddress(cidr.substring(0, slash))) {
+    if (slash < 0 || !IpLiterals.isLiteral(cidr.substring(0, slash))) {
       return 0;
     }
-    InetAddress address = InetAddresses.forString(cidr.substring(0, slash));
+    InetAddress address = IpLiterals.forString(cidr.substring(0, slash));
     byte[] bytes = address.getAddress();
     int length;
     try {

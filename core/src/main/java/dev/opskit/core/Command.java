@@ -66,7 +66,12 @@ public abstract class Command {
     return new byte[0];
   }
 
-  /** Environment variables added to (or replacing) the executor's environment. */
+  /**
+   * Environment variables added to (or replacing) the executor's environment. Values may be
+   * secrets: {@link #toString()} shows only the names, and no executor puts a value into an argv
+   * (locally they are the process's environment; {@link SudoExecutor} and {@link SshExecutor} send
+   * them on stdin to a small {@code sh} wrapper that exports them).
+   */
   public abstract Map<String, String> env();
 
   /** The working directory on the machine that runs the command; the executor's by default. */

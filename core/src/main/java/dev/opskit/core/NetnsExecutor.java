@@ -16,6 +16,10 @@ import java.util.regex.Pattern;
  * CommandExecutor inside = LocalExecutor.create().inNetworkNamespace("opskit-test-a");
  * }</pre>
  *
+ * <p>The command's environment goes to the delegate unchanged, never into argv: locally it is the
+ * process environment, which {@code ip netns exec} passes on; {@link SudoExecutor} and {@link
+ * SshExecutor} send the values on stdin.
+ *
  * <p>Thread-safe when the delegate is. Does not close the delegate.
  */
 public final class NetnsExecutor implements CommandExecutor {

@@ -1,6 +1,7 @@
 package dev.opskit.core;
 
 import dev.opskit.core.internal.BoundedBuffer;
+import dev.opskit.core.internal.StdinEnvironment;
 import dev.opskit.core.internal.ssh.HostKeyRefusal;
 import dev.opskit.core.internal.ssh.KeyFiles;
 import dev.opskit.core.internal.ssh.KnownHostsVerifier;
@@ -72,13 +73,18 @@ import org.slf4j.LoggerFactory;
  * <p><b>How commands run.</b> SSH carries one command string per channel, so the argv is
  * POSIX-shell-quoted (it arrives byte for byte, whatever it contains) and run with {@code exec} by
  * the remote user's login shell, which must be a POSIX shell ({@code sh}, {@code bash}, {@code
- * dash}, {@code zsh}, {@code ksh}). Environment variables are {@code export}ed and the working
- * directory is entered with {@code cd} first. Standard output and error stay apart; stdin bytes are
- * sent, then end-of-file. The remote exit status or the signal that ended the command is reported;
- * a program that is not found exits with status 127, as in a shell. When a command's timeout (or,
- * if it has none, {@link Builder#commandTimeout(Duration)}) passes, or the calling thread is
- * interrupted, its whole remote process group is killed with {@code SIGKILL} over a second channel
- * (children that start their own session escape this, as they would escape a terminal hangup).
+ * dash}, {@code zsh}, {@code ksh}). The working directory is entered with {@code cd} first.
+ * Environment values travel on the channel's stdin, never in the exec string (which the remote
+ * shell gets as its argv, shown by {@code ps}, and which a server may log): a small constant {@code
+ * sh} wrapper reads one line per variable, exports it and {@code exec}s the program with the rest
+ * of stdin. So the server needs no {@code AcceptEnv} (OpenSSH accepts only {@code LANG} and {@code
+ * LC_*} by default) and only the names are ever visible. Standard output and error stay apart;
+ * stdin bytes are sent, then end-of-file. The remote exit status or the signal that ended the
+ * command is reported; a program that is not found exits with status 127, as in a shell. When a
+ * command's timeout (or, if it has none, {@link Builder#commandTimeout(Duration)}) passes, or the
+ * calling thread is interrupted, its whole remote process group is killed with {@code SIGKILL} over
+ * a second channel (children that start their own session escape this, as they would escape a
+ * terminal hangup).
  *
  * <p><b>Errors.</b> A failed connection, authentication, host-key check or a connection that drops
  * while a command runs throws {@link IOException} (never a hang); a non-zero exit is data. The next
@@ -240,7 +246,8 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
       throws IOException, InterruptedException {
     Optional<Duration> timeout = command.timeout().or(() -> Optional.ofNullable(commandTimeout));
     String token = RemoteCommandLine.newToken();
-    String line = RemoteCommandLine.render(command, token);
+    Command remote = StdinEnvironment.wrap(command);
+    String line = RemoteCommandLine.render(remote, token);
     CompletableFuture<IOException> sinkFailed = new CompletableFuture<>();
     OutputStream stdout = new GuardedSink(stdoutSink, sinkFailed);
     PidReportFilter stderr = new PidReportFilter(new GuardedSink(stderrSink, sinkFailed), token);
@@ -259,7 +266,7 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
     channel.addCloseFutureListener(future -> done.complete(null));
-    Future<?> feeding = sendStdin(channel, command.stdin(), source);
+    Future<?> feeding = sendStdin(channel, remote.stdin(), source);
     CompletableFuture<Object> doneOrSinkFailed = CompletableFuture.anyOf(done, sinkFailed);
     boolean timedOut = false;
     try {

@@ -1,6 +1,6 @@
 package dev.opskit.core;
 
-import com.google.common.net.InetAddresses;
+import dev.opskit.core.internal.IpLiterals;
 import dev.opskit.core.internal.OpskitStyle;
 import java.util.regex.Pattern;
 import org.immutables.value.Value;
@@ -32,6 +32,7 @@ public abstract class SshTarget {
   private static final Pattern LABEL =
       Pattern.compile("[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?");
   private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
+  private static final Pattern ZONE = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
 
   SshTarget() {}
 
@@ -149,8 +150,9 @@ public abstract class SshTarget {
       throw new IllegalArgumentException("host must not be empty");
     }
     if (host.contains(":")) {
-      if (!InetAddresses.isInetAddress(host)) {
-        throw new IllegalArgumentException("host '" + host + "' is not a valid IPv6 address");
+      if (!isIpv6Host(host)) {
+        throw new IllegalArgumentException(
+            "host '" + host + "' is not a valid IPv6 address (with an optional %zone)");
       }
     } else if (!isHostName(host)) {
       throw new IllegalArgumentException(
@@ -163,6 +165,16 @@ public abstract class SshTarget {
     if (port() < 1 || port() > 65535) {
       throw new IllegalArgumentException("port " + port() + " must be from 1 to 65535");
     }
+  }
+
+  /** An IPv6 literal, optionally with a zone ({@code fe80::1%eth0}) for link-local addresses. */
+  private static boolean isIpv6Host(String host) {
+    int percent = host.indexOf('%');
+    if (percent < 0) {
+      return IpLiterals.isLiteral(host);
+    }
+    return IpLiterals.isLiteral(host.substring(0, percent))
+        && ZONE.matcher(host.substring(percent + 1)).matches();
   }
 
   private static boolean isHostName(String host) {

@@ -1,5 +1,6 @@
 package dev.opskit.core;
 
+import dev.opskit.core.internal.StdinEnvironment;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,10 +8,8 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -23,6 +22,12 @@ import java.util.UUID;
  * written to sudo's standard input ({@code -S}), never into argv, the environment or any log; a
  * short random marker line after it lets a tiny {@code sh} wrapper drop the password line when sudo
  * did not need it (cached credentials, NOPASSWD), so the command's own stdin arrives intact.
+ *
+ * <p>sudo resets the environment, and an argv is visible to every user of the host ({@code ps}), so
+ * a command's {@linkplain Command#env() environment} travels neither way: its values are written to
+ * stdin (after the password line, before the command's own bytes) and a small constant {@code sh}
+ * wrapper run by sudo exports them and {@code exec}s the program. Only the variable names appear in
+ * argv; the target host needs a POSIX {@code sh}.
  *
  * <pre>{@code
  * CommandExecutor root = SudoExecutor.withPassword(ssh, passwordChars);
@@ -80,16 +85,16 @@ public final class SudoExecutor implements CommandExecutor {
   }
 
   private Command wrap(Command command) {
-    List<String> inner = withEnv(command.argv(), command.env());
-    Command.Builder wrapped = Command.builder().from(command).env(Map.of()).argv(List.of("sudo"));
+    Command inner = StdinEnvironment.wrap(command);
+    Command.Builder wrapped = Command.builder().from(inner).argv(List.of("sudo"));
     if (password == null) {
-      wrapped.addArgv("-n", "--").addAllArgv(inner);
+      wrapped.addArgv("-n", "--").addAllArgv(inner.argv());
     } else {
       String marker = "opskit-sudo-" + UUID.randomUUID();
       wrapped
           .addArgv("-S", "-p", "", "--", "sh", "-c", DROP_PASSWORD_LINE, marker)
-          .addAllArgv(inner)
-          .stdin(passwordThenMarker(marker, command.stdin()));
+          .addAllArgv(inner.argv())
+          .stdin(passwordThenMarker(marker, inner.stdin()));
     }
     return wrapped.build();
   }
@@ -115,21 +120,6 @@ public final class SudoExecutor implements CommandExecutor {
     bytes.writeBytes((marker + "\n").getBytes(StandardCharsets.UTF_8));
     bytes.writeBytes(stdin);
     return bytes.toByteArray();
-  }
-
-  static List<String> withEnv(List<String> argv, Map<String, String> env) {
-    if (env.isEmpty()) {
-      return argv;
-    }
-    if (argv.get(0).contains("=")) {
-      throw new IllegalArgumentException(
-          "program " + argv.get(0) + " contains '=' and cannot be run through env with variables");
-    }
-    List<String> withEnv = new ArrayList<>();
-    withEnv.add("env");
-    env.forEach((name, value) -> withEnv.add(name + "=" + value));
-    withEnv.addAll(argv);
-    return withEnv;
   }
 
   /** Passes the steps on to the delegate, whose listeners hear of them. */

@@ -48,15 +48,34 @@ class DecoratorTest {
   }
 
   @Test
-  void sudoCarriesEnvironmentThroughEnv() throws Exception {
+  void sudoCarriesEnvironmentValuesOnStdinNeverInArgv() throws Exception {
     FakeCommandExecutor fake = FakeCommandExecutor.create();
     fake.onArgvStartingWith("sudo").replyExit(0);
+    List<Command> heard = new ArrayList<>();
+    ExecutionListener listener =
+        new ExecutionListener() {
+          @Override
+          public void started(Command command) {
+            heard.add(command);
+          }
+        };
+    Command deploy =
+        Command.builder().addArgv("deploy").putEnv("API_TOKEN", "s3cret").build().withStdin("in");
 
-    fake.withSudo().execute(Command.builder().addArgv("printenv", "A").putEnv("A", "1").build());
+    ExecResult result =
+        fake.withListener(listener).withSudo().withListener(listener).execute(deploy);
 
-    assertThat(fake.commands().get(0).argv())
-        .containsExactly("sudo", "-n", "--", "env", "A=1", "printenv", "A");
-    assertThat(fake.commands().get(0).env()).isEmpty();
+    Command sent = fake.commands().get(0);
+    assertThat(sent.argv())
+        .startsWith("sudo", "-n", "--", "sh", "-c")
+        .endsWith("API_TOKEN", "--", "deploy");
+    assertThat(sent.env()).isEmpty();
+    assertThat(new String(sent.stdin(), StandardCharsets.UTF_8)).isEqualTo("s3cret\nin");
+    assertThat(heard).hasSize(2);
+    for (Object shown : List.of(sent.argv(), sent, heard, result, deploy.display())) {
+      assertThat(shown.toString()).doesNotContain("s3cret");
+    }
+    assertThat(deploy.toString()).contains("API_TOKEN");
   }
 
   @Test

@@ -1,8 +1,10 @@
 package dev.opskit.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.core.internal.PosixShell;
+import dev.opskit.core.internal.StdinEnvironment;
 import dev.opskit.core.internal.ssh.RemoteCommandLine;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -129,17 +130,28 @@ class SshQuotingTest {
   }
 
   @Test
-  void environmentAndWorkingDirectoryAreQuotedToo() throws Exception {
+  void environmentTravelsOnStdinAndWorkingDirectoryIsQuoted() throws Exception {
     Path dir = Files.createTempDirectory("opskit dir $(x) 'q' é");
     try {
       String value = "v'\"$HOME`id`\n~:~ é";
       Command command =
-          Command.builder()
-              .addArgv("sh", "-c", "printf '%s|' \"$V\" \"$PWD\"")
-              .putEnv("V", value)
-              .workingDirectory(dir.toString())
-              .build();
-      ExecResult result = runShell(Path.of("/bin/sh"), RemoteCommandLine.body(command));
+          StdinEnvironment.wrap(
+              Command.builder()
+                  .addArgv("sh", "-c", "printf '%s|' \"$V\" \"$PWD\"")
+                  .putEnv("V", value)
+                  .workingDirectory(dir.toString())
+                  .build());
+      String line = RemoteCommandLine.body(command);
+      assertThat(line).doesNotContain("HOME");
+      ExecResult result =
+          LocalExecutor.create()
+              .execute(
+                  Command.builder()
+                      .addArgv("/bin/sh", "-c", line)
+                      .stdin(command.stdin())
+                      .timeout(Duration.ofSeconds(30))
+                      .build())
+              .requireSuccess();
       assertThat(result.stdoutUtf8()).isEqualTo(value + "|" + dir + "|");
     } finally {
       Files.delete(dir);
@@ -183,16 +195,17 @@ class SshQuotingTest {
     assertThat(PosixShell.quote("")).isEqualTo("''");
     assertThat(PosixShell.quote("it's")).isEqualTo("'it'\"'\"'s'");
     assertThat(PosixShell.quote("~")).isEqualTo("'~'");
-    assertThat(RemoteCommandLine.body(Command.builder().addArgv("x").putEnv("A", "b").build()))
-        .isEqualTo("export A='b'; exec x");
+    assertThat(RemoteCommandLine.body(Command.of("x", "a b"))).isEqualTo("exec x 'a b'");
     assertThat(RemoteCommandLine.killGroup(42)).isEqualTo("kill -s KILL -- -42");
   }
 
   @Test
-  void envValuesKeepOrderAndEveryVariable() {
-    Command command =
-        Command.builder().addArgv("env").putAllEnv(Map.of("A", "1")).putEnv("B", "2").build();
-    assertThat(RemoteCommandLine.body(command)).contains("A='1'").contains("B='2'");
+  void environmentValuesAreNeverRenderedIntoTheLine() {
+    Command command = Command.builder().addArgv("env").putEnv("A", "s3cret").build();
+    assertThatThrownBy(() -> RemoteCommandLine.body(command))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("[A]")
+        .hasMessageNotContaining("s3cret");
   }
 
   private static final java.nio.charset.Charset UTF8 = StandardCharsets.UTF_8;

@@ -18,6 +18,7 @@ class SshTargetTest {
     "SSH://root@host, root, host, 22",
     "ops@[fd00:198:18::5], ops, fd00:198:18::5, 22",
     "ssh://ops@[2001:db8::1]:65535, ops, 2001:db8::1, 65535",
+    "ops@[fe80::1%eth0], ops, fe80::1%eth0, 22",
     "svc_ops.1@my_host.local., svc_ops.1, my_host.local., 22",
     "machine$@host:1, machine$, host, 1",
   })
@@ -62,6 +63,9 @@ class SshTargetTest {
         "ops@[fd00::1]22|after the bracketed address",
         "ops@[host]|not an IPv6 address",
         "ops@[fd00:::1:zz]|not a valid IPv6 address",
+        "ops@[fe80::1%]|not a valid IPv6 address",
+        "ops@[fe80::1%a b]|not a valid IPv6 address",
+        "ops@[1.2.3.4%eth0]|not an IPv6 address",
         "a@b@c|host 'b@c'",
       })
   void rejectsBadValuesNamingThem(String text, String message) {

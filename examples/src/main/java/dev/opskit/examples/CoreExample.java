@@ -33,14 +33,14 @@ public final class CoreExample {
   }
 
   /** Streams an output of any size to a file, and a file to a command's stdin. */
-  static void streaming(CommandExecutor node, Path dump, Path source)
+  static void streaming(CommandExecutor node, Path dump, Path source, Path copy)
       throws IOException, InterruptedException {
     // [readme]
     try (OutputStream file = Files.newOutputStream(dump)) { // stdout and stderr sinks
       node.execute(Command.of("iptables-save"), file, System.err).requireSuccess();
     }
     try (InputStream in = Files.newInputStream(source)) { // stdin streamed, then end-of-file
-      node.execute(Command.of("sh", "-c", "cat > /tmp/copy"), in, System.out, System.err);
+      node.execute(Command.of("cp", "/dev/stdin", copy.toString()), in, System.out, System.err);
     }
     // [/readme]
   }

@@ -1,6 +1,6 @@
 package dev.opskit.iptables.internal;
 
-import com.google.common.net.InetAddresses;
+import dev.opskit.core.internal.IpLiterals;
 import dev.opskit.iptables.IpFamily;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -25,11 +25,11 @@ public final class Cidrs {
     int slash = text.indexOf('/');
     String address = slash < 0 ? text : text.substring(0, slash);
     InetAddress parsed;
-    if (address.isEmpty() || !InetAddresses.isInetAddress(address) || address.contains("%")) {
+    if (address.isEmpty() || !IpLiterals.isLiteral(address) || address.contains("%")) {
       throw new IllegalArgumentException(
           "CIDR '" + text + "' must be an IPv4 or IPv6 address with an optional /prefix");
     }
-    parsed = InetAddresses.forString(address);
+    parsed = IpLiterals.forString(address);
     int bits = parsed instanceof Inet4Address ? 32 : 128;
     int prefix = bits;
     if (slash >= 0) {
@@ -49,7 +49,7 @@ public final class Cidrs {
       bytes[i] = (byte) (bytes[i] & mask(prefix, i));
     }
     try {
-      return InetAddresses.toAddrString(InetAddress.getByAddress(bytes)) + "/" + prefix;
+      return IpLiterals.toText(InetAddress.getByAddress(bytes)) + "/" + prefix;
     } catch (java.net.UnknownHostException e) {
       throw new IllegalStateException(e);
     }
@@ -156,8 +156,8 @@ public final class Cidrs {
     String normal = normalize(cidr);
     int slash = normal.indexOf('/');
     int prefix = Integer.parseInt(normal.substring(slash + 1));
-    byte[] network = InetAddresses.forString(normal.substring(0, slash)).getAddress();
-    byte[] candidate = InetAddresses.forString(address).getAddress();
+    byte[] network = IpLiterals.forString(normal.substring(0, slash)).getAddress();
+    byte[] candidate = IpLiterals.forString(address).getAddress();
     if (network.length != candidate.length) {
       return false;
     }

@@ -5,7 +5,6 @@ import dev.opskit.core.internal.PosixShell;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -13,7 +12,7 @@ import java.util.OptionalLong;
  * login shell (any POSIX shell) reads it as:
  *
  * <pre>
- * echo opskit-pid:TOKEN:$$ &gt;&amp;2; export K='v' ...; cd 'DIR' &amp;&amp; exec 'argv0' 'argv1' ...
+ * echo opskit-pid:TOKEN:$$ &gt;&amp;2; cd 'DIR' &amp;&amp; exec 'argv0' 'argv1' ...
  * </pre>
  *
  * <p>OpenSSH starts the shell as the leader of a new session and process group, and {@code exec}
@@ -42,17 +41,19 @@ public final class RemoteCommandLine {
     return line.toString();
   }
 
-  /** The command without the PID report: {@code export ...; cd DIR && exec argv...}. */
+  /**
+   * The command without the PID report: {@code cd DIR && exec argv...}.
+   *
+   * @throws IllegalArgumentException when the command has environment variables: their values would
+   *     be in the line, so they must go on stdin first ({@link
+   *     dev.opskit.core.internal.StdinEnvironment})
+   */
   public static String body(Command command) {
-    StringBuilder line = new StringBuilder(64);
-    Map<String, String> env = command.env();
-    if (!env.isEmpty()) {
-      line.append("export");
-      env.forEach(
-          (name, value) ->
-              line.append(' ').append(name).append('=').append(PosixShell.quoteAlways(value)));
-      line.append("; ");
+    if (!command.env().isEmpty()) {
+      throw new IllegalArgumentException(
+          "environment " + command.env().keySet() + " must be moved to stdin before rendering");
     }
+    StringBuilder line = new StringBuilder(64);
     command
         .workingDirectory()
         .ifPresent(dir -> line.append("cd ").append(PosixShell.quote(dir)).append(" && "));
