@@ -9,6 +9,7 @@ import dev.opskit.cluster.testing.internal.FaultyProxy;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Pod;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -96,6 +97,7 @@ public final class KubernetesApiFixture implements AutoCloseable {
   private final String url;
   private final ApiClient client;
   private FaultyProxy proxy;
+  private DaemonSetController daemonSets;
 
   private KubernetesApiFixture(MockWebServer server, FaithfulDispatcher dispatcher) {
     this.server = server;
@@ -371,11 +373,34 @@ public final class KubernetesApiFixture implements AutoCloseable {
             : exec -> dev.opskit.cluster.testing.internal.ExecChannel.respond(handler, exec));
   }
 
+  /**
+   * The fixture's DaemonSet controller, started on first call: from then on each DaemonSet gets one
+   * pod per matching node, and exec into those pods runs on the node's executor.
+   */
+  public synchronized DaemonSetController daemonSets() {
+    if (daemonSets == null) {
+      daemonSets = new DaemonSetController(dispatcher);
+    }
+    return daemonSets;
+  }
+
+  /**
+   * Stores a node as if created through the API (see {@link TestNodes}).
+   *
+   * @return the stored JSON
+   */
+  public String createNode(V1Node node) {
+    return createObject("/api/v1/nodes", node);
+  }
+
   /** Stops the server (and the proxy, if started). */
   @Override
   public synchronized void close() {
     if (proxy != null) {
       proxy.close();
+    }
+    if (daemonSets != null) {
+      daemonSets.close();
     }
     server.shutdown();
   }
