@@ -173,6 +173,7 @@ public final class DaemonSetController {
     JsonObject template = daemonSet.getAsJsonObject("spec").getAsJsonObject("template");
     JsonObject podSpec = template.getAsJsonObject("spec");
     List<String> created = new ArrayList<>();
+    List<JsonObject> made = new ArrayList<>();
     Set<String> names = new HashSet<>();
     for (String json : dispatcher.list("/api/v1/nodes")) {
       JsonObject node = JsonParser.parseString(json).getAsJsonObject();
@@ -207,9 +208,8 @@ public final class DaemonSetController {
       spec.addProperty("nodeName", nodeName);
       pod.add("spec", spec);
       pod.add("status", pending(spec, neverReady.contains(nodeName)));
-      String collection = "/api/v1/namespaces/" + namespace + "/pods";
-      dispatcher.insert(collection, pod);
-      String path = collection + "/" + podName;
+      made.add(pod);
+      String path = "/api/v1/namespaces/" + namespace + "/pods/" + podName;
       Instant readyAt =
           neverReady.contains(nodeName)
               ? null
@@ -217,6 +217,7 @@ public final class DaemonSetController {
       pods.put(path, new AgentPod(path, nodeName, readyAt));
       created.add(path);
     }
+    dispatcher.insertAll("/api/v1/namespaces/" + namespace + "/pods", made);
     return created;
   }
 
