@@ -180,6 +180,9 @@ public final class NodeAgents {
       api.create(daemonSet);
     } catch (ApiException e) {
       throw apiFailure("creating DaemonSet " + namespace + "/" + name, e);
+    } catch (IOException | InterruptedException e) {
+      cleanup.runQuietly(e, cleanupTimeout); // an answer lost after the DaemonSet was created
+      throw e;
     }
     cleanup.armShutdownHook();
     try {

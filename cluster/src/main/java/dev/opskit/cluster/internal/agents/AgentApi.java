@@ -115,13 +115,22 @@ public final class AgentApi {
         .getItems();
   }
 
-  /** Creates the DaemonSet. */
+  /**
+   * Creates the DaemonSet. Its name is unique to this deployment, so 409 AlreadyExists (a retry
+   * after an answer was lost) means the first attempt created it.
+   */
   public void create(V1DaemonSet daemonSet) throws ApiException, IOException, InterruptedException {
     String namespace = daemonSet.getMetadata().getNamespace();
-    call(
-        "create DaemonSet " + namespace + "/" + daemonSet.getMetadata().getName(),
-        () -> apps.createNamespacedDaemonSet(namespace, daemonSet).buildCall(null),
-        JsonObject.class);
+    try {
+      call(
+          "create DaemonSet " + namespace + "/" + daemonSet.getMetadata().getName(),
+          () -> apps.createNamespacedDaemonSet(namespace, daemonSet).buildCall(null),
+          JsonObject.class);
+    } catch (ApiException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
   }
 
   /**
