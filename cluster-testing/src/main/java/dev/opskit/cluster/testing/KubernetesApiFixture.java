@@ -9,6 +9,7 @@ import dev.opskit.cluster.testing.internal.ModelJson;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Pod;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -97,6 +98,7 @@ public final class KubernetesApiFixture implements AutoCloseable {
   private final String url;
   private final ApiClient client;
   private FaultyProxy proxy;
+  private DaemonSetController daemonSets;
 
   private KubernetesApiFixture(MockWebServer server, FaithfulDispatcher dispatcher) {
     this.server = server;
@@ -375,9 +377,10 @@ public final class KubernetesApiFixture implements AutoCloseable {
   /**
    * Forgets everything done since the start, as if the server had just started: stored objects,
    * registered custom resources, the request log, injected faults (status and transport), the
-   * {@link #beforeRequest} hook, the {@link #onExec} handler and {@link #ignoreFieldSelectors}.
-   * {@link #url()}, {@link #faultyUrl()} and the clients stay valid. Call it between tests that
-   * share one fixture; not while requests are in flight.
+   * {@link #beforeRequest} hook, the {@link #onExec} handler, {@link #ignoreFieldSelectors} and the
+   * {@link #daemonSets()} controller with its node executors. {@link #url()}, {@link #faultyUrl()}
+   * and the clients stay valid. Call it between tests that share one fixture; not while requests
+   * are in flight.
    */
   public synchronized void reset() {
     FaithfulDispatcher fresh = new FaithfulDispatcher();
@@ -387,6 +390,30 @@ public final class KubernetesApiFixture implements AutoCloseable {
     if (proxy != null) {
       proxy.clearFaults();
     }
+    if (daemonSets != null) {
+      daemonSets.close();
+      daemonSets = null;
+    }
+  }
+
+  /**
+   * The fixture's DaemonSet controller, started on first call: from then on each DaemonSet gets one
+   * pod per matching node, and exec into those pods runs on the node's executor.
+   */
+  public synchronized DaemonSetController daemonSets() {
+    if (daemonSets == null) {
+      daemonSets = new DaemonSetController(dispatcher);
+    }
+    return daemonSets;
+  }
+
+  /**
+   * Stores a node as if created through the API (see {@link TestNodes}).
+   *
+   * @return the stored JSON
+   */
+  public String createNode(V1Node node) {
+    return createObject("/api/v1/nodes", node);
   }
 
   /** Stops the server (and the proxy, if started). */
@@ -394,6 +421,9 @@ public final class KubernetesApiFixture implements AutoCloseable {
   public synchronized void close() {
     if (proxy != null) {
       proxy.close();
+    }
+    if (daemonSets != null) {
+      daemonSets.close();
     }
     server.shutdown();
   }

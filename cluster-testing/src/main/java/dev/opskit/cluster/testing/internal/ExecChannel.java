@@ -41,14 +41,16 @@ public final class ExecChannel {
             });
   }
 
-  private static byte[] frame(int channel, byte[] data) {
+  /** One channel-protocol frame: the channel number, then the data. */
+  public static byte[] frame(int channel, byte[] data) {
     byte[] frame = new byte[data.length + 1];
     frame[0] = (byte) channel;
     System.arraycopy(data, 0, frame, 1, data.length);
     return frame;
   }
 
-  private static String status(int exitCode) {
+  /** The final {@code Status} of an exec that exited with {@code exitCode}. */
+  public static String status(int exitCode) {
     if (exitCode == 0) {
       return "{\"metadata\":{},\"status\":\"Success\"}";
     }

@@ -60,6 +60,8 @@ public final class FaithfulDispatcher extends Dispatcher {
   private volatile Consumer<RecordedCall> beforeRequest = call -> {};
   private volatile boolean ignoreFieldSelectors;
   private volatile Function<PodExec, MockResponse> execHandler;
+  private volatile Function<PodExec, MockResponse> controllerExec = exec -> null;
+  private volatile Runnable controller = () -> {};
   private volatile String serverAddress = "127.0.0.1:0";
 
   /** A pod exec request seen by the exec handler. */
@@ -125,6 +127,15 @@ public final class FaithfulDispatcher extends Dispatcher {
     this.execHandler = handler;
   }
 
+  /**
+   * Sets the controller run before and after each request (standing in for the cluster's
+   * controllers), and its exec handler, which answers exec into the pods it owns (null for others).
+   */
+  public void controller(Runnable reconcile, Function<PodExec, MockResponse> exec) {
+    this.controller = reconcile;
+    this.controllerExec = exec;
+  }
+
   /** Every external request received so far (bounded to the latest 200,000). */
   public List<RecordedCall> calls() {
     return List.copyOf(calls);
@@ -165,6 +176,7 @@ public final class FaithfulDispatcher extends Dispatcher {
         return faultResponse(state.fault, path);
       }
     }
+    controller.run();
     try {
       return route(call, request.getHeaders());
     } catch (IllegalArgumentException e) {
@@ -172,6 +184,8 @@ public final class FaithfulDispatcher extends Dispatcher {
     } catch (RuntimeException e) {
       // Never leave the client waiting for an answer that will not come.
       return status(500, "InternalError", "the fixture failed: " + e);
+    } finally {
+      controller.run();
     }
   }
 
@@ -640,6 +654,16 @@ public final class FaithfulDispatcher extends Dispatcher {
     if (find(resource.objectPath()) == null) {
       return notFound(resource);
     }
+    PodExec exec =
+        new PodExec(
+            resource.namespace(),
+            resource.name(),
+            call.queryParameter("container").orElse(""),
+            call.query().getOrDefault("command", List.of()));
+    MockResponse owned = controllerExec.apply(exec);
+    if (owned != null) {
+      return owned;
+    }
     Function<PodExec, MockResponse> handler = execHandler;
     if (handler == null) {
       return status(
@@ -778,6 +802,33 @@ public final class FaithfulDispatcher extends Dispatcher {
     } finally {
       mutations.unlock();
     }
+  }
+
+  /** Changes a stored object in place (uid kept, resourceVersion bumped); true when it existed. */
+  public boolean update(String objectPath, Consumer<JsonObject> change) {
+    ResourcePath resource = ResourcePath.parse(objectPath);
+    mutations.lock();
+    try {
+      Map.Entry<AttributeSet, String> stored = entry(objectPath);
+      if (stored == null) {
+        return false;
+      }
+      JsonObject object = JsonParser.parseString(stored.getValue()).getAsJsonObject();
+      change.accept(object);
+      object
+          .getAsJsonObject("metadata")
+          .addProperty("resourceVersion", String.valueOf(crud.requestResourceVersion()));
+      crud.processEvent(
+          objectPath, crud.getKey(resource.objectPath()), stored.getKey(), null, object.toString());
+      return true;
+    } finally {
+      mutations.unlock();
+    }
+  }
+
+  /** The stored JSON of every object in a collection (all namespaces when the path has none). */
+  public List<String> list(String collectionPath) {
+    return snapshot(collectionPath);
   }
 
   /** Removes an object without preconditions; true when it existed. */

@@ -11,6 +11,7 @@ import io.kubernetes.client.util.WebSockets;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,6 +46,23 @@ public final class PodExecSession {
       List<String> argv,
       Duration timeout)
       throws IOException, InterruptedException {
+    return run(client, namespace, pod, container, argv, new byte[0], timeout);
+  }
+
+  /**
+   * Like {@link #run(ApiClient, String, String, String, List, Duration)}, sending {@code stdin} on
+   * the stdin channel when it is not empty. The channel protocol before {@code v5} cannot signal
+   * its end, so the command must know how many bytes to read.
+   */
+  public static Outcome run(
+      ApiClient client,
+      String namespace,
+      String pod,
+      String container,
+      List<String> argv,
+      byte[] stdin,
+      Duration timeout)
+      throws IOException, InterruptedException {
     Throwable[] failure = new Throwable[1];
     WebSocketStreamHandler handler =
         new WebSocketStreamHandler() {
@@ -65,7 +83,7 @@ public final class PodExecSession {
     List<Pair> query = new ArrayList<>();
     query.add(new Pair("stdout", "true"));
     query.add(new Pair("stderr", "true"));
-    query.add(new Pair("stdin", "false"));
+    query.add(new Pair("stdin", stdin.length > 0 ? "true" : "false"));
     query.add(new Pair("tty", "false"));
     if (container != null && !container.isEmpty()) {
       query.add(new Pair("container", container));
@@ -79,6 +97,13 @@ public final class PodExecSession {
     } catch (ApiException e) {
       throw new IOException(
           "exec in pod " + namespace + "/" + pod + " failed: " + e.getMessage(), e);
+    }
+    if (stdin.length > 0) {
+      try (OutputStream in = handler.getOutputStream(0)) {
+        in.write(stdin);
+      } catch (IOException e) {
+        // The command may end before reading all of its input: its status says how it ended.
+      }
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean finished = true;
