@@ -8,7 +8,6 @@ import dev.opskit.cluster.testing.RecordedCall;
 import dev.opskit.cluster.testing.RequestFault;
 import dev.opskit.cluster.testing.SeedCluster;
 import dev.opskit.cluster.testing.TestPods;
-import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1ContainerState;
 import io.kubernetes.client.openapi.models.V1ContainerStateTerminated;
 import io.kubernetes.client.openapi.models.V1ContainerStatus;
@@ -43,20 +42,6 @@ class PodReaperIT {
 
   private static List<String> keys(List<ReapedPod> pods) {
     return pods.stream().map(ReapedPod::key).toList();
-  }
-
-  /** The README's example: the whole setup is the annotation and the two parameters. */
-  @Test
-  void deletesTheEvictedPod(KubernetesApiFixture cluster, ApiClient client) throws Exception {
-    cluster.createPod(TestPods.evicted("ci", "build-1", "low on memory", Duration.ofHours(3)));
-    cluster.createPod(TestPods.running("ci", "build-2"));
-    cluster.inject(RequestFault.on("DELETE", ".*/pods/build-1").status(429).times(1));
-
-    PodReaper.on(client).reap(ReapPolicy.defaults());
-
-    assertThat(cluster.pod("ci", "build-1")).isEmpty(); // deleted on the retry
-    assertThat(cluster.pod("ci", "build-2")).isPresent();
-    assertThat(cluster.requests("DELETE", ".*/pods/build-1")).hasSize(2);
   }
 
   @Test

@@ -18,17 +18,22 @@ import org.junit.jupiter.api.Test;
 /**
  * Keeps the README's Java code compiled and run. Every {@code ```java} block of README.md must be,
  * character for character, a region marked {@code // [readme]} ... {@code // [/readme]} (indent
- * removed) in a source file of this module ({@code src/main/java} or {@code src/test/java}), so the
- * build compiles it; and every file holding such a region must be run by a test, listed in {@link
- * #RUN_BY_TESTS} ({@link ReadmeExamplesTest} without root, {@link ReadmeExamplesIT} in network
- * namespaces). To add a block: write the code in an example class (or a test class, for test-kit
- * examples), mark the region, run it from one of those tests, list the file here, and paste the
- * region into the README.
+ * removed) in a source file of this module ({@code src/main/java} or {@code src/test/java}) or of a
+ * test kit's own tests ({@code testing}, {@code cluster}), so the build compiles it; and every file
+ * holding such a region must be run by a test, listed in {@link #RUN_BY_TESTS} ({@link
+ * ReadmeExamplesTest} without root, {@link ReadmeExamplesIT} in network namespaces, or the file is
+ * a test class itself). To add a block: write the code in an example class (or a test class, for
+ * test-kit examples), mark the region, run it from one of those tests, list the file here, and
+ * paste the region into the README.
  */
 class ReadmeSnippetsTest {
   private static final Path README = Path.of("../README.md");
   private static final List<Path> SOURCES =
-      List.of(Path.of("src/main/java"), Path.of("src/test/java"));
+      List.of(
+          Path.of("src/main/java"),
+          Path.of("src/test/java"),
+          Path.of("../testing/src/test/java"),
+          Path.of("../cluster/src/test/java"));
 
   /**
    * The files with README regions, each run by {@link ReadmeExamplesTest} or {@link
@@ -40,7 +45,10 @@ class ReadmeSnippetsTest {
           "IptablesExample.java",
           "SysctlExample.java",
           "ClusterExample.java",
-          "FleetExample.java");
+          "FleetExample.java",
+          // test classes, run by their module's build
+          "FakeHostExamplesTest.java",
+          "ReaperTest.java");
 
   @Test
   void everyJavaBlockOfTheReadmeIsAMarkedRegion() throws IOException {
