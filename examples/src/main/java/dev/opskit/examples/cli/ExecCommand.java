@@ -64,6 +64,13 @@ final class ExecCommand implements Callable<Integer> {
 
   @Mixin HostOptions host;
 
+  @Mixin FleetOptions fleet;
+
+  @Option(
+      names = "--dry-run",
+      description = "Reach the host(s) and print the command, without running it.")
+  boolean dryRun;
+
   @Option(
       names = "--timeout",
       paramLabel = "DURATION",
@@ -81,6 +88,24 @@ final class ExecCommand implements Callable<Integer> {
       builder.timeout(timeout);
     }
     Command command = builder.build();
+    fleet.refuseWithoutFleet(spec);
+    if (fleet.requested()) {
+      return FleetRun.run(
+          spec,
+          host,
+          fleet,
+          dryRun,
+          dryRun ? FleetTasks.execPlan(command) : FleetTasks.exec(command),
+          dryRun ? SysctlCommand.DRY_RUN : null);
+    }
+    if (dryRun) {
+      try (HostOptions.Session session = host.open()) {
+        session.executor.execute(Command.of("true")).requireSuccess();
+      }
+      spec.commandLine().getOut().println("would run " + command.display());
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
     StdoutGuard out = new StdoutGuard(cli.stdout);
     ExecResult result;
     try (HostOptions.Session session = host.open()) {
@@ -129,10 +154,20 @@ final class ExecCommand implements Callable<Integer> {
     private final Thread worker = Thread.currentThread();
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Thread hook = new Thread(this::stop, "opskit-exec-shutdown");
+    private final Duration grace;
     private volatile boolean shuttingDown;
 
+    private StopOnShutdown(Duration grace) {
+      this.grace = grace;
+    }
+
     static StopOnShutdown install() {
-      StopOnShutdown stop = new StopOnShutdown();
+      return install(SHUTDOWN_GRACE);
+    }
+
+    /** Installs the hook, holding the shutdown at most {@code grace} for the work to end. */
+    static StopOnShutdown install(Duration grace) {
+      StopOnShutdown stop = new StopOnShutdown(grace);
       Runtime.getRuntime().addShutdownHook(stop.hook);
       return stop;
     }
@@ -141,7 +176,7 @@ final class ExecCommand implements Callable<Integer> {
       shuttingDown = true;
       worker.interrupt();
       try {
-        finished.await(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        finished.await(grace.toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -63,7 +63,21 @@ final class HostOptions {
     if ("local".equals(target)) {
       return checked(new Session(decorate(LocalExecutor.create()), null));
     }
-    SshExecutor.Builder builder = SshExecutor.builder(SshTarget.parse(target));
+    SshExecutor ssh = sshBuilder(SshTarget.parse(target)).build();
+    return checked(new Session(decorate(ssh), ssh));
+  }
+
+  /** True unless {@code --target} names an SSH host. */
+  boolean isLocal() {
+    return "local".equals(target);
+  }
+
+  /**
+   * A builder for an executor reaching {@code ssh} with {@code --identity} (or the default keys)
+   * and {@code --known-hosts}; the same for every host of a fleet.
+   */
+  SshExecutor.Builder sshBuilder(SshTarget ssh) {
+    SshExecutor.Builder builder = SshExecutor.builder(ssh);
     if (identity != null) {
       try {
         builder.identityFile(identity);
@@ -71,17 +85,25 @@ final class HostOptions {
         throw new IllegalArgumentException("--identity: " + e.getMessage(), e);
       }
     } else {
-      addDefaultKeys(builder);
+      addDefaultKeys(builder, ssh.toString());
     }
     if (knownHosts != null) {
       builder.knownHosts(knownHosts);
     }
-    SshExecutor ssh = builder.build();
-    return checked(new Session(decorate(ssh), ssh));
+    return builder;
+  }
+
+  /**
+   * {@code executor} with {@code --sudo} and {@code --netns} applied, as for one host of a fleet
+   * (the namespace is not checked first: a host without it fails its task).
+   */
+  CommandExecutor onFleetHost(CommandExecutor executor) {
+    CommandExecutor decorated = decorate(executor);
+    return netns == null ? decorated : decorated.inNetworkNamespace(netns);
   }
 
   /** Adds ~/.ssh/id_ed25519, id_ecdsa and id_rsa, those that exist and hold a usable key. */
-  private void addDefaultKeys(SshExecutor.Builder builder) {
+  private void addDefaultKeys(SshExecutor.Builder builder, String destination) {
     Path ssh = Path.of(System.getProperty("user.home"), ".ssh");
     List<String> unusable = new ArrayList<>();
     int added = 0;
@@ -100,7 +122,7 @@ final class HostOptions {
     if (added == 0) {
       throw new IllegalArgumentException(
           "no SSH key to log in to "
-              + target
+              + destination
               + ": pass --identity FILE ("
               + (unusable.isEmpty()
                   ? "none of " + ssh + "/{" + String.join(",", DEFAULT_KEYS) + "} exists"

@@ -46,6 +46,7 @@ final class IptablesCommand {
   static final class AllowNodePort implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin HostOptions host;
+    @Mixin FleetOptions fleet;
 
     @Option(names = "--name", required = true, description = "Allowlist name ([A-Za-z0-9_]).")
     String name;
@@ -102,6 +103,7 @@ final class IptablesCommand {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
+      fleet.refuseWithoutFleet(spec);
       NodePortAllowlist.Builder builder =
           NodePortAllowlist.builder()
               .name(name)
@@ -123,6 +125,16 @@ final class IptablesCommand {
             e.getMessage().replace("normalizeCidrs(true)", "--normalize"));
       }
       PrintWriter err = spec.commandLine().getErr();
+      if (fleet.requested()) {
+        requested.warnings().forEach(w -> err.println("warning: " + w));
+        return FleetRun.run(
+            spec,
+            host,
+            fleet,
+            dryRun,
+            dryRun ? FleetTasks.allowlistPlan(requested) : FleetTasks.allowlistApply(requested),
+            dryRun ? SysctlCommand.DRY_RUN : null);
+      }
       try (HostOptions.Session session = host.open()) {
         IptablesApplier applier = IptablesApplier.on(session.executor);
         ModeChoice choice;
@@ -186,14 +198,40 @@ final class IptablesCommand {
     @Spec CommandSpec spec;
     @Mixin HostOptions host;
 
+    @Mixin FleetOptions fleet;
+
     @Option(names = "--name", required = true, description = "Allowlist name.")
     String name;
+
+    @Option(names = "--dry-run", description = "Print what would be removed and change nothing.")
+    boolean dryRun;
 
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
+      fleet.refuseWithoutFleet(spec);
       IptablesRuleSet.chainPrefix(name);
+      if (fleet.requested()) {
+        return FleetRun.run(
+            spec,
+            host,
+            fleet,
+            dryRun,
+            dryRun ? FleetTasks.removalPlan(name) : FleetTasks.removal(name),
+            dryRun ? SysctlCommand.DRY_RUN : null);
+      }
       try (HostOptions.Session session = host.open()) {
+        if (dryRun) {
+          IptablesApplier applier = IptablesApplier.on(session.executor);
+          for (IpFamily family : IpFamily.values()) {
+            out.print(
+                IptablesPlan.of(applier.observe(family), IptablesRuleSet.empty(family, name))
+                    .render());
+          }
+          out.println(SysctlCommand.DRY_RUN);
+          out.flush();
+          return 0;
+        }
         IptablesApplyResult result = IptablesApplier.on(session.executor).remove(name);
         out.println(result.summary());
         out.flush();
@@ -222,9 +260,20 @@ final class IptablesCommand {
     @Option(names = "--raw", description = "Print iptables-restore text instead of descriptions.")
     boolean raw;
 
+    @Mixin FleetOptions fleet;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
+      fleet.refuseWithoutFleet(spec);
+      if (fleet.requested()) {
+        if (all || raw) {
+          throw new IllegalArgumentException(
+              (all ? "--all" : "--raw")
+                  + " prints one host's rules; on a fleet, show counts each owner's rules per host");
+        }
+        return FleetRun.run(spec, host, fleet, true, FleetTasks.show(name), null);
+      }
       try (HostOptions.Session session = host.open()) {
         IptablesApplier applier = IptablesApplier.on(session.executor);
         for (IpFamily family : IpFamily.values()) {
@@ -278,7 +327,7 @@ final class IptablesCommand {
       }
     }
 
-    private static Set<String> owners(IptablesRuleSet observed) {
+    static Set<String> owners(IptablesRuleSet observed) {
       Set<String> owners = new TreeSet<>();
       for (Table table : observed.tables()) {
         table.chains().stream()

@@ -1,5 +1,6 @@
 package dev.opskit.examples.cli;
 
+import dev.opskit.core.CommandExecutor;
 import dev.opskit.sysctl.SysctlApplier;
 import dev.opskit.sysctl.SysctlApplyException;
 import dev.opskit.sysctl.SysctlApplyResult;
@@ -36,6 +37,7 @@ import picocli.CommandLine.Spec;
     subcommands = {SysctlCommand.Diff.class, SysctlCommand.Apply.class})
 final class SysctlCommand {
   static final String BUILT_IN = "kubernetes-node";
+  static final String DRY_RUN = "dry run: nothing changed";
 
   /** Options shared by diff and apply. */
   static final class ProfileOptions {
@@ -152,9 +154,11 @@ final class SysctlCommand {
     }
 
     SysctlApplier applier(HostOptions.Session session) {
-      return SysctlApplier.on(session.executor)
-          .withDropInDirectory(sysctlDir)
-          .withHostWide(hostWide);
+      return applier(session.executor);
+    }
+
+    SysctlApplier applier(CommandExecutor executor) {
+      return SysctlApplier.on(executor).withDropInDirectory(sysctlDir).withHostWide(hostWide);
     }
   }
 
@@ -182,11 +186,17 @@ final class SysctlCommand {
     @Spec CommandSpec spec;
     @Mixin HostOptions host;
     @Mixin ProfileOptions options;
+    @Mixin FleetOptions fleet;
 
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
+      fleet.refuseWithoutFleet(spec);
       SysctlProfile profile = options.profile(BUILT_IN);
+      if (fleet.requested()) {
+        return FleetRun.run(
+            spec, host, fleet, true, FleetTasks.sysctlPlan(profile, options::applier), null);
+      }
       try (HostOptions.Session session = host.open()) {
         SysctlApplier applier = options.applier(session);
         List<SysctlDrift> drift = applier.drift(profile);
@@ -223,13 +233,27 @@ final class SysctlCommand {
     @Mixin HostOptions host;
     @Mixin ProfileOptions options;
 
+    @Mixin FleetOptions fleet;
+
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
+      fleet.refuseWithoutFleet(spec);
       SysctlProfile profile = options.profile(null);
+      if (fleet.requested()) {
+        return FleetRun.run(
+            spec,
+            host,
+            fleet,
+            dryRun,
+            dryRun
+                ? FleetTasks.sysctlPlan(profile, options::applier)
+                : FleetTasks.sysctlApply(profile, options::applier),
+            dryRun ? DRY_RUN : null);
+      }
       try (HostOptions.Session session = host.open()) {
         SysctlApplier applier = options.applier(session);
         if (dryRun) {
