@@ -1,5 +1,7 @@
 package dev.opskit.examples.cli;
 
+import dev.opskit.cluster.NodeAgentFleet;
+import dev.opskit.cluster.NodeAgents;
 import dev.opskit.core.FleetHost;
 import dev.opskit.core.HostCount;
 import dev.opskit.core.RolloutPolicy;
@@ -16,13 +18,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
- * Which hosts a command runs on when it runs on a fleet ({@code --inventory}, {@code --host}; the
- * Kubernetes {@code --nodes} is reserved), and the rollout policy. The set of hosts comes from one
- * place, {@link #open(HostOptions)}, which returns the hosts and what to close at the end.
+ * Which hosts a command runs on when it runs on a fleet ({@code --inventory} and {@code --host}
+ * over SSH, or {@code --nodes} through agent pods on Kubernetes nodes), and the rollout policy. The
+ * set of hosts comes from one place, {@link #open(HostOptions)}, which returns the hosts and what
+ * to close at the end.
  */
 final class FleetOptions {
   /** Options that mean something only with a fleet. */
@@ -57,8 +61,29 @@ final class FleetOptions {
       names = "--nodes",
       paramLabel = "SELECTOR",
       description =
-          "Run on the Kubernetes nodes matching this label selector, through the kubeconfig.")
+          "Run on the Kubernetes nodes matching this label selector, through the kubeconfig:"
+              + " one short-lived privileged agent pod per node (a DaemonSet, deleted at the end).")
   String nodes;
+
+  @Option(
+      names = "--agent-image",
+      paramLabel = "IMAGE",
+      description =
+          "With --nodes: the agent pods' image (needs sh, head and nsenter; default "
+              + NodeAgents.DEFAULT_IMAGE
+              + ").")
+  String agentImage;
+
+  @Option(
+      names = "--agent-timeout",
+      paramLabel = "DURATION",
+      converter = ExecCommand.DurationConverter.class,
+      description =
+          "With --nodes: how long to wait for each node's agent pod to be ready (default 2m);"
+              + " nodes without one are reported unreachable.")
+  Duration agentTimeout;
+
+  @Mixin ClusterOptions cluster;
 
   @Option(
       names = "--canary",
@@ -209,11 +234,9 @@ final class FleetOptions {
    *
    * @throws IllegalArgumentException for a bad inventory, target or option combination
    */
-  Fleet open(HostOptions host) throws InterruptedException {
+  Fleet open(HostOptions host) throws IOException, InterruptedException {
     if (nodes != null) {
-      throw new IllegalArgumentException(
-          "--nodes: Kubernetes node fleets are not available in this build; use --inventory or"
-              + " --host");
+      return openNodes(host);
     }
     if (!host.isLocal()) {
       throw new IllegalArgumentException(
@@ -244,6 +267,47 @@ final class FleetOptions {
       inventory.close();
       throw e;
     }
+  }
+
+  /**
+   * The Kubernetes nodes matching {@code --nodes}, each reached through its agent pod; nodes
+   * without a ready agent stay in the fleet and fail with the reason, so the report lists them
+   * unreachable.
+   */
+  private Fleet openNodes(HostOptions host) throws IOException, InterruptedException {
+    if (inventory != null || !hosts.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--nodes selects Kubernetes nodes; leave out --inventory and --host");
+    }
+    if (!host.isLocal()) {
+      throw new IllegalArgumentException("--target names one host; with --nodes leave it out");
+    }
+    NodeAgents.Builder agents = NodeAgents.builder(cluster.connect().client);
+    try {
+      agents.labelSelector(nodes);
+      if (agentImage != null) {
+        agents.image(agentImage);
+      }
+      if (agentTimeout != null) {
+        agents.readyTimeout(agentTimeout);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--nodes/--agent-image: " + e.getMessage());
+    }
+    NodeAgentFleet fleet = agents.build().deploy();
+    List<FleetHost> members = new ArrayList<>();
+    for (FleetHost node : fleet.hosts()) {
+      members.add(FleetHost.of(node.name(), host.onFleetHost(node.executor())));
+    }
+    return new Fleet(
+        members,
+        () -> {
+          try {
+            fleet.close();
+          } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the agent DaemonSet", e);
+          }
+        });
   }
 
   /** The inventory file's text followed by one line per {@code --host}. */

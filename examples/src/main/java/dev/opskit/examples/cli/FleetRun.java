@@ -52,7 +52,7 @@ final class FleetRun {
       boolean observe,
       HostTask task,
       String footer)
-      throws InterruptedException {
+      throws IOException, InterruptedException {
     boolean json = options.json();
     RolloutPolicy policy = options.policy(observe);
     List<String> health = observe ? List.of() : options.healthArgv();
