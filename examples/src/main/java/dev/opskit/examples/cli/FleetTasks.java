@@ -15,17 +15,9 @@ import dev.opskit.iptables.ModeChoice;
 import dev.opskit.iptables.NodePortAllowlist;
 import dev.opskit.iptables.Table;
 import dev.opskit.sysctl.SysctlApplier;
-import dev.opskit.sysctl.SysctlApplyResult;
-import dev.opskit.sysctl.SysctlChange;
-import dev.opskit.sysctl.SysctlObservation;
-import dev.opskit.sysctl.SysctlPlan;
 import dev.opskit.sysctl.SysctlProfile;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -38,68 +30,18 @@ import java.util.stream.Collectors;
 final class FleetTasks {
   private static final int OUTPUT_CHARS = 120;
 
-  /** Replaces a file with standard input, atomically (a temp file beside it, then a rename). */
-  private static final String RESTORE_FILE =
-      "cat > \"$1.opskit-rollback\" && mv -f \"$1.opskit-rollback\" \"$1\"";
-
   private FleetTasks() {}
 
   /** Plans the profile on each host: changed when it differs (sysctl diff, apply --dry-run). */
   static HostTask sysctlPlan(
       SysctlProfile profile, Function<CommandExecutor, SysctlApplier> appliers) {
-    return host -> {
-      SysctlPlan plan = appliers.apply(host.executor()).plan(profile);
-      return plan.isEmpty()
-          ? HostOutcome.unchanged("up to date")
-          : HostOutcome.changed("would " + describe(plan));
-    };
+    return HostTask.observing(appliers, profile);
   }
 
-  /**
-   * Applies the profile on each host; the rollback writes the host's previous drop-in (or removes
-   * it when there was none) and its previous live values back.
-   */
+  /** Applies the profile on each host; the rollback is the applier's own. */
   static HostTask sysctlApply(
       SysctlProfile profile, Function<CommandExecutor, SysctlApplier> appliers) {
-    return host -> {
-      SysctlApplier applier = appliers.apply(host.executor());
-      SysctlObservation before = applier.observe(profile);
-      SysctlApplyResult result = applier.apply(profile);
-      if (!result.changed()) {
-        return HostOutcome.unchanged("already up to date");
-      }
-      SysctlPlan plan = result.plan();
-      return HostOutcome.changed(
-          describe(plan), () -> restore(host.executor(), plan, before.dropIn()));
-    };
-  }
-
-  private static String describe(SysctlPlan plan) {
-    List<String> parts =
-        plan.decisions().stream().map(SysctlChange::render).collect(Collectors.toList());
-    if (!plan.dropInCurrent()) {
-      parts.add("write " + plan.dropInPath());
-    }
-    return String.join(", ", parts);
-  }
-
-  private static void restore(CommandExecutor executor, SysctlPlan plan, Optional<String> dropIn)
-      throws IOException, InterruptedException {
-    if (!plan.dropInCurrent()) {
-      Command file =
-          dropIn.isPresent()
-              ? Command.of("sh", "-c", RESTORE_FILE, "sh", plan.dropInPath())
-                  .withStdin(dropIn.get().getBytes(StandardCharsets.UTF_8))
-              : Command.of("rm", "-f", plan.dropInPath());
-      executor.execute(file).requireSuccess();
-    }
-    List<String> values = new ArrayList<>(List.of("sysctl", "-q", "-w"));
-    for (SysctlChange change : plan.changes()) {
-      change.before().ifPresent(value -> values.add(change.key() + "=" + value));
-    }
-    if (values.size() > 3) {
-      executor.execute(Command.of(values)).requireSuccess();
-    }
+    return HostTask.applying(appliers, profile);
   }
 
   /** Plans the allowlist in the mode each host's datapath needs (allow-nodeport --dry-run). */

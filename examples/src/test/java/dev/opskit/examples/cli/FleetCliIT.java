@@ -211,9 +211,9 @@ class FleetCliIT {
     assertThat(first.err).isEmpty();
     assertThat(first.out)
         .contains(
-            "10 hosts changed: set net.core.somaxconn: 4096 -> 32768, set"
-                + " net.ipv4.tcp_keepalive_time: 7200 -> 600, write "
-                + sysctlDir.resolve(DROP_IN))
+            "10 hosts changed: set net.core.somaxconn: 4096 -> 32768; set"
+                + " net.ipv4.tcp_keepalive_time: 7200 -> 600; write drop-in "
+                + DROP_IN)
         .contains("10 hosts changed: set net.core.somaxconn: 1024 -> 32768");
 
     CliRun allowed = allow("--batch", "10");
@@ -235,7 +235,7 @@ class FleetCliIT {
 
     CliRun again = sysctlApply("32768");
     assertThat(again.exitCode).as(again.toString()).isZero();
-    assertThat(again.out).contains(HOSTS + " hosts unchanged: already up to date");
+    assertThat(again.out).contains(HOSTS + " hosts unchanged: up to date");
     CliRun allowAgain = allow("-o", "json");
     assertThat(allowAgain.exitCode).as(allowAgain.toString()).isZero();
     JsonObject report = JsonParser.parseString(allowAgain.out).getAsJsonObject();
@@ -255,7 +255,7 @@ class FleetCliIT {
     CliRun plan = sysctlApply("65535", "--dry-run");
     assertThat(plan.exitCode).as(plan.toString()).isZero();
     assertThat(plan.out)
-        .contains(HOSTS + " hosts changed: would set net.core.somaxconn: 32768 -> 65535")
+        .contains(HOSTS + " hosts changed: set net.core.somaxconn: 32768 -> 65535")
         .contains("dry run: nothing changed");
     CliRun diff =
         opskit(
