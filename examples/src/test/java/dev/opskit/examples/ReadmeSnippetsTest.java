@@ -46,6 +46,7 @@ class ReadmeSnippetsTest {
           "SysctlExample.java",
           "ClusterExample.java",
           "FleetExample.java",
+          "NodeFleetExample.java",
           // test classes, run by their module's build
           "FakeHostExamplesTest.java",
           "ReaperTest.java");
