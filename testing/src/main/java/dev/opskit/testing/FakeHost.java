@@ -7,6 +7,7 @@ import dev.opskit.core.FakeCommandExecutor;
 import dev.opskit.iptables.IpFamily;
 import dev.opskit.iptables.IptablesBackend;
 import dev.opskit.iptables.internal.ShellBatch;
+import dev.opskit.iptables.internal.ShellBatchDecoder;
 import dev.opskit.testing.internal.FileTree;
 import dev.opskit.testing.internal.HostState;
 import dev.opskit.testing.internal.Output;
@@ -452,10 +453,10 @@ public final class FakeHost implements CommandExecutor {
 
   @Override
   public ExecResult execute(Command command) throws IOException, InterruptedException {
-    Optional<ShellBatch.Decoded> batch = ShellBatch.decode(command);
+    Optional<ShellBatchDecoder.Decoded> batch = ShellBatchDecoder.decode(command);
     List<List<String>> argvs =
         batch
-            .map(b -> b.steps().stream().map(ShellBatch.DecodedStep::argv).toList())
+            .map(b -> b.steps().stream().map(ShellBatchDecoder.DecodedStep::argv).toList())
             .orElse(List.of(command.argv()));
     runHooks(argvs);
     if (batch.isEmpty()) {
@@ -532,7 +533,7 @@ public final class FakeHost implements CommandExecutor {
   }
 
   /** Acts out the batch script: lock, generation, journal, steps, framing. */
-  private ExecResult runBatch(Command command, ShellBatch.Decoded batch)
+  private ExecResult runBatch(Command command, ShellBatchDecoder.Decoded batch)
       throws InterruptedException {
     String namespaceKey;
     Semaphore lock;
@@ -580,7 +581,7 @@ public final class FakeHost implements CommandExecutor {
         List<ExecResult> results = new ArrayList<>();
         List<Command> ran = new ArrayList<>();
         boolean stopped = false;
-        for (ShellBatch.DecodedStep step : batch.steps()) {
+        for (ShellBatchDecoder.DecodedStep step : batch.steps()) {
           Command stepCommand =
               step.input()
                   .map(in -> Command.of(step.argv()).withStdin(in))
@@ -607,7 +608,7 @@ public final class FakeHost implements CommandExecutor {
   }
 
   private ExecResult record(
-      Command command, ShellBatch.Decoded batch, List<Command> ran, ExecResult result) {
+      Command command, ShellBatchDecoder.Decoded batch, List<Command> ran, ExecResult result) {
     calls.add(new Call(command, List.copyOf(ran), true, batch.isWrite()));
     return result;
   }

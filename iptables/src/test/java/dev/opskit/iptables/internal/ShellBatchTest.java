@@ -397,7 +397,7 @@ class ShellBatchTest {
             .write(List.of("iptables-restore", "--noflush", "-w"), large);
     Command command = batch.command();
 
-    ShellBatch.Decoded decoded = ShellBatch.decode(command).orElseThrow();
+    ShellBatchDecoder.Decoded decoded = ShellBatchDecoder.decode(command).orElseThrow();
 
     assertThat(decoded.stateDirectory()).isEqualTo(state.toString());
     assertThat(decoded.lockWait()).isEqualTo(Duration.ofSeconds(5));
@@ -406,12 +406,12 @@ class ShellBatchTest {
     assertThat(decoded.namespaceKey()).isEqualTo("4026531840");
     assertThat(decoded.steps())
         .containsExactly(
-            new ShellBatch.DecodedStep(List.of("iptables-save"), java.util.Optional.empty()),
-            new ShellBatch.DecodedStep(
+            new ShellBatchDecoder.DecodedStep(List.of("iptables-save"), java.util.Optional.empty()),
+            new ShellBatchDecoder.DecodedStep(
                 List.of("ipset", "restore"), java.util.Optional.of("small\n")),
-            new ShellBatch.DecodedStep(
+            new ShellBatchDecoder.DecodedStep(
                 List.of("iptables-restore", "--noflush", "-w"), java.util.Optional.of(large)));
-    assertThat(ShellBatch.decode(Command.of("sh", "-c", "true"))).isEmpty();
+    assertThat(ShellBatchDecoder.decode(Command.of("sh", "-c", "true"))).isEmpty();
 
     ExecResult reply =
         decoded.ran(
