@@ -8,6 +8,7 @@ import dev.opskit.cluster.testing.TestNodes;
 import dev.opskit.testing.FakeHost;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,10 @@ class FleetNodesCliIT {
     for (int i = 1; i <= count; i++) {
       String name = "node-" + i;
       cluster.createNode(TestNodes.ready(name, Map.of("pool", "web")));
-      FakeHost host = FakeHost.create().withSysctl("net.core.somaxconn", "1024");
+      FakeHost host =
+          FakeHost.create()
+              .withSysctl("net.core.somaxconn", "1024")
+              .withSysctl("kernel.hostname", name);
       nodes.put(name, host);
       cluster.daemonSets().node(name, host);
     }
@@ -85,6 +89,25 @@ class FleetNodesCliIT {
     assertThat(apply.exitCode).as(apply.toString()).isEqualTo(1);
     assertThat(apply.out).contains("node-2").containsIgnoringCase("unreachable");
     assertThat(nodes.get("node-2").sysctl("net.core.somaxconn")).hasValue("1024");
+    assertThat(cluster.count(AGENTS)).isZero();
+  }
+
+  @Test
+  void aFailedHealthCheckRollsTheBatchBackToThePriorState() throws Exception {
+    nodes(3);
+    nodes
+        .get("node-2")
+        .failWhen(argv -> argv.equals(List.of("sysctl", "-n", "kernel.hostname")), 1, "unhealthy");
+
+    CliRun apply = sysctl("apply", "--batch", "100%", "--health-cmd", "sysctl -n kernel.hostname");
+
+    assertThat(apply.exitCode).as(apply.toString()).isEqualTo(1);
+    assertThat(apply.out).contains("3 hosts rolled back");
+    nodes.forEach(
+        (name, h) -> {
+          assertThat(h.sysctl("net.core.somaxconn")).as(name).hasValue("1024");
+          assertThat(h.file("/etc/sysctl.d/99-opskit-custom.conf")).as(name).isEmpty();
+        });
     assertThat(cluster.count(AGENTS)).isZero();
   }
 

@@ -115,6 +115,18 @@ public final class HostState {
               .orElse(Output.fail(1, "cat: " + args.get(0) + ": No such file or directory"));
         }
         break;
+      case "rm":
+        // rm -f -- PATH...: the sysctl applier's rollback of a drop-in it created
+        if (args.size() >= 3 && args.get(0).equals("-f") && args.get(1).equals("--")) {
+          for (String path : args.subList(2, args.size())) {
+            if (files.isReadOnly(FileTree.parent(path))) {
+              return Output.fail(1, "rm: cannot remove '" + path + "': Read-only file system");
+            }
+            files.delete(path);
+          }
+          return Output.ok("");
+        }
+        break;
       case "readlink":
         if (args.size() == 1) {
           String link = namespaceLink(args.get(0));
