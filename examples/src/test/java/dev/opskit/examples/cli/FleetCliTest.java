@@ -58,8 +58,10 @@ class FleetCliTest {
   }
 
   @Test
-  void nodesIsReservedForKubernetesFleets() {
-    assertUsage(CliRun.of("sysctl", "diff", "--nodes", "role=worker"), "--nodes");
+  void nodesExcludesAnSshFleetAndIsListedInTheHelp() {
+    assertUsage(
+        CliRun.of("sysctl", "diff", "--nodes", "role=worker", "--host", HOST, "--set", "a.b=1"),
+        "--nodes");
     assertThat(CliRun.of("sysctl", "apply", "--help").out)
         .contains("--nodes")
         .contains("--inventory")
