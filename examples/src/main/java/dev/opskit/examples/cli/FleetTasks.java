@@ -47,7 +47,7 @@ final class FleetTasks {
   /** Plans the allowlist in the mode each host's datapath needs (allow-nodeport --dry-run). */
   static HostTask allowlistPlan(NodePortAllowlist requested) {
     return host -> {
-      IptablesApplier applier = IptablesApplier.on(host.executor());
+      IptablesApplier applier = IptablesCommand.applier(host.executor());
       ModeChoice choice = applier.chooseMode(requested);
       NodePortAllowlist allowlist = requested.inMode(choice.mode());
       int changes = 0;
@@ -65,7 +65,7 @@ final class FleetTasks {
   /** Applies the allowlist; the rollback restores the snapshot taken before it. */
   static HostTask allowlistApply(NodePortAllowlist allowlist) {
     return host -> {
-      IptablesApplier applier = IptablesApplier.on(host.executor());
+      IptablesApplier applier = IptablesCommand.applier(host.executor());
       IptablesApplyResult result = applier.apply(allowlist);
       String mode = result.modeChoice().map(c -> " (" + modeName(c.mode()) + ")").orElse("");
       return result.changed()
@@ -77,7 +77,7 @@ final class FleetTasks {
   /** Plans the removal of an allowlist's chains and jumps (remove-nodeport --dry-run). */
   static HostTask removalPlan(String name) {
     return host -> {
-      IptablesApplier applier = IptablesApplier.on(host.executor());
+      IptablesApplier applier = IptablesCommand.applier(host.executor());
       int changes = 0;
       for (IpFamily family : IpFamily.values()) {
         changes +=
@@ -94,7 +94,7 @@ final class FleetTasks {
   /** Removes an allowlist; the rollback restores the snapshot taken before it. */
   static HostTask removal(String name) {
     return host -> {
-      IptablesApplier applier = IptablesApplier.on(host.executor());
+      IptablesApplier applier = IptablesCommand.applier(host.executor());
       IptablesApplyResult result = applier.remove(name);
       return result.changed()
           ? HostOutcome.changed(result.summary(), () -> applier.rollback(result.snapshot()))
@@ -105,7 +105,7 @@ final class FleetTasks {
   /** Counts each owner's rules on the host (iptables show): hosts that differ stand apart. */
   static HostTask show(String name) {
     return host -> {
-      IptablesApplier applier = IptablesApplier.on(host.executor());
+      IptablesApplier applier = IptablesCommand.applier(host.executor());
       Map<String, Integer> rules = new TreeMap<>();
       for (IpFamily family : IpFamily.values()) {
         IptablesRuleSet observed = applier.observe(family);

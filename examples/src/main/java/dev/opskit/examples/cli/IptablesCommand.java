@@ -1,5 +1,6 @@
 package dev.opskit.examples.cli;
 
+import dev.opskit.core.CommandExecutor;
 import dev.opskit.iptables.Chain;
 import dev.opskit.iptables.HostLockedException;
 import dev.opskit.iptables.IpFamily;
@@ -136,7 +137,7 @@ final class IptablesCommand {
             dryRun ? SysctlCommand.DRY_RUN : null);
       }
       try (HostOptions.Session session = host.open()) {
-        IptablesApplier applier = IptablesApplier.on(session.executor);
+        IptablesApplier applier = applier(session.executor);
         ModeChoice choice;
         try {
           choice = applier.chooseMode(requested);
@@ -222,7 +223,7 @@ final class IptablesCommand {
       }
       try (HostOptions.Session session = host.open()) {
         if (dryRun) {
-          IptablesApplier applier = IptablesApplier.on(session.executor);
+          IptablesApplier applier = applier(session.executor);
           for (IpFamily family : IpFamily.values()) {
             out.print(
                 IptablesPlan.of(applier.observe(family), IptablesRuleSet.empty(family, name))
@@ -232,7 +233,7 @@ final class IptablesCommand {
           out.flush();
           return 0;
         }
-        IptablesApplyResult result = IptablesApplier.on(session.executor).remove(name);
+        IptablesApplyResult result = applier(session.executor).remove(name);
         out.println(result.summary());
         out.flush();
       }
@@ -275,7 +276,7 @@ final class IptablesCommand {
         return FleetRun.run(spec, host, fleet, true, FleetTasks.show(name), null);
       }
       try (HostOptions.Session session = host.open()) {
-        IptablesApplier applier = IptablesApplier.on(session.executor);
+        IptablesApplier applier = applier(session.executor);
         for (IpFamily family : IpFamily.values()) {
           IptablesRuleSet observed = applier.observe(family);
           if (all) {
@@ -339,6 +340,23 @@ final class IptablesCommand {
       }
       return owners;
     }
+  }
+
+  /** Names the host-side state directory (lock, journal) on every host, instead of /run/opskit. */
+  static final String STATE_DIRECTORY_ENV = "OPSKIT_STATE_DIR";
+
+  /** The applier the command line uses on {@code executor}, on the state directory it names. */
+  static IptablesApplier applier(CommandExecutor executor) {
+    String directory = System.getenv(STATE_DIRECTORY_ENV);
+    IptablesApplier.Builder builder = IptablesApplier.builder(executor);
+    if (directory != null && !directory.isEmpty()) {
+      try {
+        builder.stateDirectory(directory);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(STATE_DIRECTORY_ENV + ": " + e.getMessage());
+      }
+    }
+    return builder.build();
   }
 
   static NodePortAllowlist.Mode mode(String text) {
