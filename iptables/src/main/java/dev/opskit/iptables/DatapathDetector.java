@@ -2,6 +2,7 @@ package dev.opskit.iptables;
 
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.iptables.internal.DatapathProbe;
+import dev.opskit.iptables.internal.ShellBatch;
 import java.io.IOException;
 import java.time.Duration;
 
@@ -40,7 +41,18 @@ public interface DatapathDetector {
    * opskit lock in {@link IptablesApplier#DEFAULT_STATE_DIRECTORY} for its one read.
    */
   static DatapathDetector on(CommandExecutor executor) {
+    return on(executor, IptablesApplier.DEFAULT_STATE_DIRECTORY);
+  }
+
+  /**
+   * The detector that reads the node through {@code executor}, taking the host's opskit lock in
+   * {@code stateDirectory} (as {@link IptablesApplier.Builder#stateDirectory} sets it for
+   * appliers).
+   *
+   * @throws IllegalArgumentException when {@code stateDirectory} is not an absolute, plain path
+   */
+  static DatapathDetector on(CommandExecutor executor, String stateDirectory) {
     return new DatapathProbe(
-        executor, IptablesApplier.DEFAULT_STATE_DIRECTORY, Duration.ofSeconds(20));
+        executor, ShellBatch.checkDirectory(stateDirectory), Duration.ofSeconds(20));
   }
 }

@@ -37,7 +37,7 @@ class DatapathDetectorIT {
   }
 
   private Datapath detect() throws Exception {
-    return DatapathDetector.on(net.executor(node)).detect();
+    return TestAppliers.detector(net.executor(node)).detect();
   }
 
   private void kubeProxyChains(String program) {

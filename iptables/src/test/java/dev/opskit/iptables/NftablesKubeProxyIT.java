@@ -129,7 +129,7 @@ class NftablesKubeProxyIT {
 
   @Test
   void theDetectorFindsKubeProxysTableAndAutoPicksAModeThatHolds() throws Exception {
-    Datapath datapath = DatapathDetector.on(topology.nodeExecutor()).detect();
+    Datapath datapath = TestAppliers.detector(topology.nodeExecutor()).detect();
     assertThat(datapath.kind()).isEqualTo(Datapath.Kind.KUBE_PROXY_NFTABLES);
     assertThat(datapath.evidence()).contains("nft table ip kube-proxy", "nft table ip6 kube-proxy");
 

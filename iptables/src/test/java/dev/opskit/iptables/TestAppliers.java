@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 
-/** Appliers for tests on a real host: their lock, generation and journal live in a temp folder. */
+/**
+ * Appliers and detectors for tests on a real host: their lock, generation and journal live in a
+ * temp folder.
+ */
 final class TestAppliers {
   private static final String STATE_DIRECTORY = stateDirectory();
 
@@ -17,6 +20,10 @@ final class TestAppliers {
 
   static IptablesApplier.Builder builder(CommandExecutor executor) {
     return IptablesApplier.builder(executor).stateDirectory(STATE_DIRECTORY);
+  }
+
+  static DatapathDetector detector(CommandExecutor executor) {
+    return DatapathDetector.on(executor, STATE_DIRECTORY);
   }
 
   private static String stateDirectory() {
