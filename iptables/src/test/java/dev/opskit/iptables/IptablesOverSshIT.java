@@ -31,7 +31,7 @@ class IptablesOverSshIT {
         TestNetworks net = TestNetworks.create()) {
       String node = net.namespace("ssh");
       CommandExecutor executor = ssh.inNetworkNamespace(node);
-      IptablesApplier applier = IptablesApplier.on(executor);
+      IptablesApplier applier = TestAppliers.create(executor);
       // the ipset's 2,000 entries travel on stdin, both rule sets as arguments
       NodePortAllowlist list =
           NodePortAllowlist.builder()
@@ -81,7 +81,7 @@ class IptablesOverSshIT {
         TestNetworks net = TestNetworks.create()) {
       String node = net.namespace("sshport");
       IptablesApplier applier =
-          IptablesApplier.builder(ssh.inNetworkNamespace(node))
+          TestAppliers.builder(ssh.inNetworkNamespace(node))
               .stateDirectory(dir.resolve("state").toString())
               .build();
       // this client is allowed, but everyone else would lose SSH on the node
