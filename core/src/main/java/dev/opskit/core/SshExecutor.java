@@ -452,6 +452,21 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
     }
   }
 
+  /**
+   * Opens and authenticates the connection now, if it is not open yet, without running anything on
+   * the host; later commands reuse it. Useful to warm up many hosts at once, or to check that a
+   * host can be reached and accepts the credentials before a change starts.
+   *
+   * @throws SshHostKeyException when the server's host key is unknown, changed or revoked
+   * @throws IOException when connecting or authenticating fails
+   * @throws InterruptedException when the calling thread is interrupted while connecting
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public void connect() throws IOException, InterruptedException {
+    ensureOpen();
+    connected();
+  }
+
   /** {@link #session()}, with an interrupt while connecting reported as such. */
   private ClientSession connected() throws IOException, InterruptedException {
     try {
@@ -481,12 +496,12 @@ public final class SshExecutor implements CommandExecutor, AutoCloseable {
       if (current != null) {
         current.close(true);
       }
-      session = connect();
+      session = openSession();
       return session;
     }
   }
 
-  private ClientSession connect() throws IOException {
+  private ClientSession openSession() throws IOException {
     List<KeyPair> identities = keys();
     ConnectFuture connecting = client.connect(target.user(), target.host(), target.port());
     try {

@@ -173,9 +173,9 @@ public final class SshInventory implements AutoCloseable {
   }
 
   /**
-   * Opens every host's connection now, up to {@code parallelism} at once, by running {@code true}
-   * on it, so the rollout starts on warm connections. Hosts that cannot be reached stay in the
-   * inventory (a rollout reports them unreachable).
+   * Opens and authenticates every host's connection now, up to {@code parallelism} at once, without
+   * running anything on the hosts, so the rollout starts on warm connections. Hosts that cannot be
+   * reached stay in the inventory (a rollout reports them unreachable).
    *
    * @return the hosts that could not be reached, name to error message, in inventory order
    * @throws InterruptedException when interrupted; connections opened so far stay open
@@ -196,15 +196,14 @@ public final class SshInventory implements AutoCloseable {
             });
     try {
       List<Future<?>> futures = new ArrayList<>();
-      for (FleetHost host : hosts) {
+      for (int i = 0; i < hosts.size(); i++) {
+        FleetHost host = hosts.get(i);
+        SshExecutor executor = executors.get(i);
         futures.add(
             pool.submit(
                 () -> {
                   try {
-                    ExecResult result = host.executor().execute(Command.of("true"));
-                    if (!result.isSuccess()) {
-                      errors.put(host.name(), "'true' failed: " + result);
-                    }
+                    executor.connect();
                   } catch (IOException e) {
                     errors.put(host.name(), String.valueOf(e.getMessage()));
                   } catch (InterruptedException e) {

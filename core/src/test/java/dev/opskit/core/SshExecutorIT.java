@@ -331,6 +331,9 @@ class SshExecutorIT {
           .isNotInstanceOf(SshHostKeyException.class)
           .hasMessageContaining("authentication")
           .hasMessageContaining(stranger.toString());
+      assertThatThrownBy(wrong::connect)
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("authentication");
     }
   }
 
@@ -345,6 +348,25 @@ class SshExecutorIT {
             .build()) {
       assertThat(withRsa.execute("echo", "rsa").stdoutUtf8()).isEqualTo("rsa\n");
     }
+  }
+
+  @Test
+  void connectLogsInOnceWithoutRunningAnythingAndCommandsReuseIt() throws Exception {
+    int loginsBefore = sshd.acceptedLogins();
+    SshExecutor fresh = sshd.executor();
+    try {
+      fresh.connect();
+      assertThat(sshd.acceptedLogins() - loginsBefore).isEqualTo(1);
+      assertThat(sshd.connectionProcesses())
+          .as("no shell runs for a connection alone")
+          .noneMatch(p -> p.info().command().orElse("").matches(".*/(ba|da)?sh"));
+      fresh.connect();
+      assertThat(fresh.execute("echo", "warm").stdoutUtf8()).isEqualTo("warm\n");
+      assertThat(sshd.acceptedLogins() - loginsBefore).isEqualTo(1);
+    } finally {
+      fresh.close();
+    }
+    assertThatThrownBy(fresh::connect).isInstanceOf(IllegalStateException.class);
   }
 
   @Test
