@@ -40,6 +40,7 @@ public final class FleetBenchmark {
     "net.core.somaxconn=4096", "net.ipv4.tcp_keepalive_time=7200", "net.ipv4.tcp_fin_timeout=60"
   };
   private static final int CIDRS = 100;
+  private static final long MILLIS_PER_TICK = 10; // USER_HZ is 100 on Linux
 
   private FleetBenchmark() {}
 
@@ -106,11 +107,14 @@ public final class FleetBenchmark {
 
       List<Long> opskitTimes = new ArrayList<>();
       List<Long> ansibleTimes = new ArrayList<>();
+      List<long[]> opskitCpu = new ArrayList<>();
+      List<long[]> ansibleCpu = new ArrayList<>();
       for (int round = 0; round < runs; round++) {
         for (int way = 0; way < 2; way++) {
           boolean opskitTurn = (round + way) % 2 == 0;
           reset(fleet);
           String load = load();
+          long[] cpuBefore = cpuTicks(fleet);
           long start = System.nanoTime();
           if (opskitTurn) {
             for (List<String> command : opskit) {
@@ -120,11 +124,22 @@ public final class FleetBenchmark {
             run(fleet, ansible);
           }
           long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+          long[] cpuAfter = cpuTicks(fleet);
           checkEndState(fleet, expected);
           (opskitTurn ? opskitTimes : ansibleTimes).add(millis);
+          long controller = (cpuAfter[0] - cpuBefore[0]) * MILLIS_PER_TICK;
+          long hostsCpu = (cpuAfter[1] - cpuBefore[1]) * MILLIS_PER_TICK;
+          (opskitTurn ? opskitCpu : ansibleCpu).add(new long[] {controller, hostsCpu});
           System.out.printf(
-              "round %d %-7s %6d ms  (load before %s)%n",
-              round + 1, opskitTurn ? "opskit" : "ansible", millis, load);
+              "round %d %-7s %6d ms  CPU: controller %d ms, hosts %d ms (%d ms a host)"
+                  + "  (load before %s)%n",
+              round + 1,
+              opskitTurn ? "opskit" : "ansible",
+              millis,
+              controller,
+              hostsCpu,
+              hostsCpu / hosts,
+              load);
         }
       }
       long opskitMedian = median(opskitTimes);
@@ -140,6 +155,15 @@ public final class FleetBenchmark {
           ansibleMedian,
           ansibleTimes,
           ansibleMedian / (double) opskitMedian);
+      System.out.printf(
+          "CPU medians: opskit controller %d ms, hosts %d ms a host; ansible controller %d ms,"
+              + " hosts %d ms a host; CPU in all: opskit %.1fx less%n",
+          medianOf(opskitCpu, 0),
+          medianOf(opskitCpu, 1) / hosts,
+          medianOf(ansibleCpu, 0),
+          medianOf(ansibleCpu, 1) / hosts,
+          (medianOf(ansibleCpu, 0) + medianOf(ansibleCpu, 1))
+              / (double) (medianOf(opskitCpu, 0) + medianOf(opskitCpu, 1)));
 
       List<String> diff = new ArrayList<>(List.of("sysctl", "diff", "--name", "bench"));
       for (String set : SYSCTLS) {
@@ -349,6 +373,64 @@ public final class FleetBenchmark {
               + " hosts differ from the expected end state, e.g. "
               + wrong.entrySet().iterator().next());
     }
+  }
+
+  /**
+   * CPU clock ticks used so far {controller, hosts}: the controller's is what this JVM's reaped
+   * children (each tool run) used plus every process still alive in the controller namespace
+   * (Ansible's ControlPersist masters); the hosts' is every process in the hosts' namespaces (sshd
+   * and its sessions) with the children they reaped. On a real fleet the hosts' part runs on the
+   * hosts' own CPUs; here all of it shares this machine's.
+   */
+  private static long[] cpuTicks(SshFleet fleet) {
+    long controller = ticks("self", 16, 17) + namespaceTicks(fleet.controller());
+    long hostTicks = 0;
+    for (SshFleet.Host host : fleet.hosts()) {
+      hostTicks += namespaceTicks(host.namespace());
+    }
+    return new long[] {controller, hostTicks};
+  }
+
+  /** utime, stime, cutime and cstime of every process in the network namespace. */
+  private static long namespaceTicks(String namespace) {
+    long sum = 0;
+    try {
+      Process list = new ProcessBuilder("ip", "netns", "pids", namespace).start();
+      String pids = new String(list.getInputStream().readAllBytes());
+      list.waitFor();
+      for (String pid : pids.split("\\s+")) {
+        if (!pid.isEmpty()) {
+          sum += ticks(pid, 14, 15, 16, 17);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    return sum;
+  }
+
+  /** The sum of the given fields (numbered from 1, as in proc(5)) of /proc/PID/stat. */
+  private static long ticks(String pid, int... fields) {
+    try {
+      String stat = Files.readString(Path.of("/proc", pid, "stat"));
+      String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long sum = 0;
+      for (int field : fields) {
+        sum += Long.parseLong(after[field - 3]);
+      }
+      return sum;
+    } catch (IOException e) {
+      return 0; // the process ended meanwhile
+    }
+  }
+
+  private static long medianOf(List<long[]> values, int index) {
+    List<Long> column = new ArrayList<>();
+    values.forEach(value -> column.add(value[index]));
+    return median(column);
   }
 
   private static String load() {
