@@ -7,11 +7,10 @@ import com.google.gson.JsonParser;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import dev.opskit.cluster.testing.RequestFault;
 import dev.opskit.cluster.testing.SeedCluster;
+import dev.opskit.cluster.testing.TestKubeconfig;
 import dev.opskit.cluster.testing.TestPods;
 import io.kubernetes.client.openapi.models.V1Pod;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -152,45 +151,23 @@ class ClusterFaultsIT {
 
   @Test
   void aMissingExecPluginOrTokenFileIsNamedAndNothingIsSent() throws IOException {
-    Path execConfig = dir.resolve("exec-kubeconfig");
-    Files.writeString(
-        execConfig,
-        kubeconfigWithUser(
-            "    exec:\n"
-                + "      apiVersion: client.authentication.k8s.io/v1\n"
-                + "      command: opskit-test-no-such-credential-plugin\n"),
-        StandardCharsets.UTF_8);
+    Path execConfig =
+        TestKubeconfig.of(fixture)
+            .user(
+                "exec:\n"
+                    + "  apiVersion: client.authentication.k8s.io/v1\n"
+                    + "  command: opskit-test-no-such-credential-plugin\n")
+            .writeTo(dir.resolve("exec-kubeconfig"));
     CliRun exec = CliRun.of("pods", "reap", "--kubeconfig", execConfig.toString(), "-A");
     PodsReapIT.assertUsageError(exec, "opskit-test-no-such-credential-plugin");
 
-    Path tokenConfig = dir.resolve("token-kubeconfig");
-    Files.writeString(
-        tokenConfig, kubeconfigWithUser("    tokenFile: missing-token\n"), StandardCharsets.UTF_8);
+    Path tokenConfig =
+        TestKubeconfig.of(fixture)
+            .user("tokenFile: missing-token\n")
+            .writeTo(dir.resolve("token-kubeconfig"));
     CliRun token = CliRun.of("images", "--kubeconfig", tokenConfig.toString(), "-A");
     PodsReapIT.assertUsageError(token, dir.resolve("missing-token").toString());
 
     assertThat(fixture.requests()).isEmpty();
-  }
-
-  private String kubeconfigWithUser(String user) {
-    return String.join(
-            "\n",
-            "apiVersion: v1",
-            "kind: Config",
-            "clusters:",
-            "- name: fixture",
-            "  cluster:",
-            "    server: " + fixture.url(),
-            "contexts:",
-            "- name: fixture",
-            "  context:",
-            "    cluster: fixture",
-            "    user: tester",
-            "current-context: fixture",
-            "users:",
-            "- name: tester",
-            "  user:",
-            "")
-        + user;
   }
 }
