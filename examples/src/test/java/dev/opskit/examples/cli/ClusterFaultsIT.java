@@ -2,6 +2,7 @@ package dev.opskit.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
@@ -15,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -100,6 +103,33 @@ class ClusterFaultsIT {
     int deleted = report.getAsJsonArray("deleted").size();
     assertThat(deleted).isPositive();
     assertThat(fixture.podCount()).isEqualTo(SeedCluster.POD_COUNT + 700 - deleted);
+  }
+
+  @Test
+  void anImagesListingThatFailsMidwayStillPrintsOneValidJsonDocument() {
+    seed(700, false);
+    int all = JsonParser.parseString(run("images", "-A", "-o", "json").out).getAsJsonArray().size();
+    fixture.inject(
+        RequestFault.on("GET", "/api/v1/pods").withQueryParameter("continue").status(403).always());
+
+    CliRun rows = run("images", "-A", "-o", "json");
+
+    assertOneLineFailure(rows, "listing pods failed after", "403");
+    Matcher listed = Pattern.compile("failed after (\\d+) containers").matcher(rows.err);
+    assertThat(listed.find()).as(rows.err).isTrue();
+    int containers = Integer.parseInt(listed.group(1));
+    // the first page (500 pods) streamed out before the second request failed
+    assertThat(containers).isGreaterThanOrEqualTo(500).isLessThan(all);
+    JsonArray array = JsonParser.parseString(rows.out).getAsJsonArray();
+    assertThat(array).hasSize(containers);
+    assertThat(array.get(containers - 1).getAsJsonObject().get("image")).isNotNull();
+    assertThat(rows.out).endsWith("]\n");
+
+    for (String view : List.of("--unique", "--findings")) {
+      CliRun run = run("images", "-A", view, "-o", "json");
+      assertOneLineFailure(run, "listing pods failed after", "403");
+      assertThat(JsonParser.parseString(run.out).isJsonArray()).as(run.toString()).isTrue();
+    }
   }
 
   @Test
