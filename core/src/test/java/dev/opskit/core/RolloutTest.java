@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +17,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Scheduling, budget, health checks, rollback and interrupts of {@link Rollout} on fake hosts. */
 @Timeout(60)
@@ -33,6 +41,16 @@ class RolloutTest {
       hosts.add(FleetHost.of(String.format("h%02d", i), NOWHERE));
     }
     return hosts;
+  }
+
+  /** A rollout of {@code task} over {@code count} fake hosts under {@code policy}. */
+  private static Rollout.Builder rollout(int count, RolloutPolicy policy, HostTask task) {
+    return Rollout.builder().hosts(hosts(count)).policy(policy).task(task);
+  }
+
+  /** A policy of batches of {@code size} hosts. */
+  private static RolloutPolicy.Builder batchesOf(int size) {
+    return RolloutPolicy.builder().batch(HostCount.of(size));
   }
 
   /** Records batches, rollbacks and the order hosts start and end in. */
@@ -80,11 +98,9 @@ class RolloutTest {
     List<String> started = Collections.synchronizedList(new ArrayList<>());
     Recorder recorder = new Recorder();
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(10))
-            .policy(RolloutPolicy.builder().canary(2).batch(HostCount.of(3)).maxParallel(3).build())
-            .listener(recorder)
-            .task(
+        rollout(
+                10,
+                batchesOf(3).canary(2).maxParallel(3).build(),
                 host -> {
                   started.add(host.name());
                   concurrency.add(running.incrementAndGet());
@@ -92,6 +108,7 @@ class RolloutTest {
                   running.decrementAndGet();
                   return HostOutcome.changed("done");
                 })
+            .listener(recorder)
             .build()
             .run();
 
@@ -108,39 +125,31 @@ class RolloutTest {
     assertThat(report.count(HostStatus.CHANGED)).isEqualTo(10);
   }
 
-  @Test
-  void batchesByPercentageRoundUp() {
-    RolloutPolicy quarter = RolloutPolicy.builder().batch(HostCount.parse("25%")).build();
+  /** A percentage of the hosts is rounded up: 25% of 7 is 1.75, so 2 hosts per batch. */
+  @ParameterizedTest(name = "{0} hosts, canary {1}, batch {2}: {3}")
+  @CsvSource({"7, 0, 25%, 2 2 2 1", "100, 1, 30%, 1 30 30 30 9"})
+  void batchesByPercentageRoundUp(int count, int canary, String batch, String sizes) {
     Recorder recorder = new Recorder();
-    Rollout.builder()
-        .hosts(hosts(7))
-        .policy(quarter)
+    rollout(
+            count,
+            RolloutPolicy.builder().canary(canary).batch(HostCount.parse(batch)).build(),
+            host -> HostOutcome.unchanged("ok"))
         .listener(recorder)
-        .task(host -> HostOutcome.unchanged("ok"))
         .build()
         .run();
-    // 25% of 7 is 1.75, rounded up to 2 hosts per batch.
-    assertThat(recorder.batches).extracting(List::size).containsExactly(2, 2, 2, 1);
-
-    Recorder hundred = new Recorder();
-    Rollout.builder()
-        .hosts(hosts(100))
-        .policy(RolloutPolicy.builder().canary(1).batch(HostCount.percent(30)).build())
-        .listener(hundred)
-        .task(host -> HostOutcome.unchanged("ok"))
-        .build()
-        .run();
-    assertThat(hundred.batches).extracting(List::size).containsExactly(1, 30, 30, 30, 9);
+    assertThat(recorder.batches)
+        .extracting(List::size)
+        .containsExactlyElementsOf(
+            Arrays.stream(sizes.split(" ")).map(Integer::valueOf).collect(Collectors.toList()));
   }
 
   @Test
   void maxParallelBoundsHostsRunningAtOnce() {
     AtomicInteger running = new AtomicInteger();
     AtomicInteger peak = new AtomicInteger();
-    Rollout.builder()
-        .hosts(hosts(40))
-        .policy(RolloutPolicy.builder().batch(HostCount.of(40)).maxParallel(4).build())
-        .task(
+    rollout(
+            40,
+            batchesOf(40).maxParallel(4).build(),
             host -> {
               peak.accumulateAndGet(running.incrementAndGet(), Math::max);
               Thread.sleep(2);
@@ -157,16 +166,11 @@ class RolloutTest {
     Set<String> rolledBack = ConcurrentHashMap.newKeySet();
     Recorder recorder = new Recorder();
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(20))
-            .policy(
-                RolloutPolicy.builder()
-                    .batch(HostCount.of(5))
-                    .maxParallel(1)
-                    .maxFailures(HostCount.of(1))
-                    .build())
+        rollout(
+                20,
+                batchesOf(5).maxParallel(1).maxFailures(HostCount.of(1)).build(),
+                changing(Set.of("h06", "h07"), rolledBack))
             .listener(recorder)
-            .task(changing(Set.of("h06", "h07"), rolledBack))
             .build()
             .run();
 
@@ -198,14 +202,10 @@ class RolloutTest {
   void failuresWithinTheBudgetAreReportedAndTheRolloutGoesOn() {
     Set<String> rolledBack = ConcurrentHashMap.newKeySet();
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(10))
-            .policy(
-                RolloutPolicy.builder()
-                    .batch(HostCount.of(5))
-                    .maxFailures(HostCount.percent(10))
-                    .build())
-            .task(changing(Set.of("h03"), rolledBack))
+        rollout(
+                10,
+                batchesOf(5).maxFailures(HostCount.percent(10)).build(),
+                changing(Set.of("h03"), rolledBack))
             .build()
             .run();
     assertThat(report.stopReason()).isEmpty();
@@ -218,10 +218,9 @@ class RolloutTest {
   @Test
   void transportErrorsAreUnreachableAndCountAgainstTheBudget() {
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(4))
-            .policy(RolloutPolicy.builder().batch(HostCount.of(2)).maxParallel(1).build())
-            .task(
+        rollout(
+                4,
+                batchesOf(2).maxParallel(1).build(),
                 host -> {
                   if (host.name().equals("h02")) {
                     host.executor().execute("true");
@@ -241,15 +240,10 @@ class RolloutTest {
   void aFailedCanaryStopsWhateverTheBudget() {
     Set<String> rolledBack = ConcurrentHashMap.newKeySet();
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(10))
-            .policy(
-                RolloutPolicy.builder()
-                    .canary(1)
-                    .batch(HostCount.of(5))
-                    .maxFailures(HostCount.of(5))
-                    .build())
-            .task(changing(Set.of("h00"), rolledBack))
+        rollout(
+                10,
+                batchesOf(5).canary(1).maxFailures(HostCount.of(5)).build(),
+                changing(Set.of("h00"), rolledBack))
             .build()
             .run();
     assertThat(report.host("h00").get().status()).isEqualTo(HostStatus.FAILED);
@@ -262,10 +256,7 @@ class RolloutTest {
     Set<String> rolledBack = ConcurrentHashMap.newKeySet();
     AtomicInteger checks = new AtomicInteger();
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(9))
-            .policy(RolloutPolicy.builder().batch(HostCount.of(3)).build())
-            .task(changing(Set.of(), rolledBack))
+        rollout(9, batchesOf(3).build(), changing(Set.of(), rolledBack))
             .healthCheck(batch -> checks.incrementAndGet() < 2)
             .build()
             .run();
@@ -281,10 +272,7 @@ class RolloutTest {
   void aHealthCheckThatThrowsFailsTheBatchWithItsMessage() {
     Set<String> rolledBack = ConcurrentHashMap.newKeySet();
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(4))
-            .policy(RolloutPolicy.builder().batch(HostCount.of(2)).build())
-            .task(changing(Set.of(), rolledBack))
+        rollout(4, batchesOf(2).build(), changing(Set.of(), rolledBack))
             .healthCheck(
                 batch -> {
                   throw new IOException("probe of " + batch.get(0) + " refused");
@@ -302,14 +290,10 @@ class RolloutTest {
     CountDownLatch never = new CountDownLatch(1);
     AtomicReference<Boolean> checkInterrupted = new AtomicReference<>(false);
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(4))
-            .policy(
-                RolloutPolicy.builder()
-                    .batch(HostCount.of(2))
-                    .healthCheckTimeout(Duration.ofMillis(200))
-                    .build())
-            .task(changing(Set.of(), rolledBack))
+        rollout(
+                4,
+                batchesOf(2).healthCheckTimeout(Duration.ofMillis(200)).build(),
+                changing(Set.of(), rolledBack))
             .healthCheck(
                 batch -> {
                   try {
@@ -330,10 +314,9 @@ class RolloutTest {
   @Test
   void unchangedHostsAndChangesWithoutRollbackAreLeftAsTheyAre() {
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(3))
-            .policy(RolloutPolicy.builder().batch(HostCount.of(3)).build())
-            .task(
+        rollout(
+                3,
+                batchesOf(3).build(),
                 host -> {
                   switch (host.name()) {
                     case "h00":
@@ -355,9 +338,9 @@ class RolloutTest {
   @Test
   void aFailedRollbackIsReportedAsFailed() {
     RolloutReport report =
-        Rollout.builder()
-            .hosts(hosts(1))
-            .task(
+        rollout(
+                1,
+                RolloutPolicy.defaults(),
                 host ->
                     HostOutcome.changed(
                         "set x",
@@ -380,10 +363,9 @@ class RolloutTest {
     AtomicReference<RolloutReport> report = new AtomicReference<>();
     AtomicReference<Boolean> flagAfter = new AtomicReference<>();
     Rollout rollout =
-        Rollout.builder()
-            .hosts(hosts(9))
-            .policy(RolloutPolicy.builder().batch(HostCount.of(3)).maxParallel(1).build())
-            .task(
+        rollout(
+                9,
+                batchesOf(3).maxParallel(1).build(),
                 host -> {
                   if (host.name().equals("h04")) {
                     started.countDown();
@@ -430,15 +412,9 @@ class RolloutTest {
     CountDownLatch started = new CountDownLatch(1);
     AtomicReference<RolloutReport> report = new AtomicReference<>();
     Rollout rollout =
-        Rollout.builder()
-            .hosts(hosts(4))
-            .policy(
-                RolloutPolicy.builder()
-                    .batch(HostCount.of(4))
-                    .maxParallel(1)
-                    .interruptRunningHosts(true)
-                    .build())
-            .task(
+        rollout(
+                4,
+                batchesOf(4).maxParallel(1).interruptRunningHosts(true).build(),
                 host -> {
                   if (host.name().equals("h01")) {
                     started.countDown();
@@ -541,32 +517,37 @@ class RolloutTest {
                 + "\"durationMillis\":1}]}");
   }
 
+  static Stream<Arguments> badValues() {
+    List<FleetHost> twice = List.of(FleetHost.of("a", NOWHERE), FleetHost.of("a", NOWHERE));
+    return Stream.of(
+        bad("batch 0", () -> batchesOf(0).build()),
+        bad("max parallel 0", () -> RolloutPolicy.builder().maxParallel(0).build()),
+        bad("canary -1", () -> RolloutPolicy.builder().canary(-1).build()),
+        bad(
+            "health check timeout PT0S",
+            () -> RolloutPolicy.builder().healthCheckTimeout(Duration.ZERO).build()),
+        bad("'ten'", () -> HostCount.parse("ten")),
+        bad("101", () -> HostCount.parse("101%")),
+        bad("host name 'bad name'", () -> FleetHost.of("bad name", NOWHERE)),
+        bad("'a' appears twice", () -> Rollout.builder().hosts(twice)));
+  }
+
+  private static Arguments bad(String named, ThrowingCallable construction) {
+    return Arguments.of(named, construction);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badValues")
+  void policyAndBuilderRejectBadValuesNamingThem(String named, ThrowingCallable construction) {
+    assertThatThrownBy(construction)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(named);
+  }
+
   @Test
-  void policyAndBuilderRejectBadValues() {
-    assertThatThrownBy(() -> RolloutPolicy.builder().batch(HostCount.of(0)).build())
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("batch 0");
-    assertThatThrownBy(() -> RolloutPolicy.builder().maxParallel(0).build())
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("max parallel 0");
-    assertThatThrownBy(() -> RolloutPolicy.builder().canary(-1).build())
-        .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> RolloutPolicy.builder().healthCheckTimeout(Duration.ZERO).build())
-        .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> HostCount.parse("ten"))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'ten'");
-    assertThatThrownBy(() -> HostCount.parse("101%"))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("101");
+  void hostCountsParseAndARolloutNeedsATask() {
     assertThat(HostCount.parse("5")).isEqualTo(HostCount.of(5));
     assertThat(HostCount.parse("10%").toString()).isEqualTo("10%");
-    assertThatThrownBy(() -> FleetHost.of("bad name", NOWHERE))
-        .isInstanceOf(IllegalArgumentException.class);
-    List<FleetHost> twice = List.of(FleetHost.of("a", NOWHERE), FleetHost.of("a", NOWHERE));
-    assertThatThrownBy(() -> Rollout.builder().hosts(twice))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'a' appears twice");
     assertThatThrownBy(() -> Rollout.builder().hosts(hosts(1)).build())
         .isInstanceOf(IllegalStateException.class);
   }

@@ -1,8 +1,6 @@
 package dev.opskit.core.test;
 
-import dev.opskit.core.Command;
 import dev.opskit.core.ExecResult;
-import dev.opskit.core.LocalExecutor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,12 +9,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * A fleet of hosts for tests and benchmarks: each host a network namespace with its own OpenSSH
@@ -41,8 +36,7 @@ import java.util.stream.Collectors;
  * path, so that state kept in files (locks, journals, drop-ins) stays per host.
  */
 public final class SshFleet implements AutoCloseable {
-  private static final Path SSHD = Path.of("/usr/sbin/sshd");
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final int MAX_SESSIONS = 64;
 
   /** Mounts a tmpfs on /run when $1 is set and binds $3 over $2 when $2 is set, then runs sshd. */
   private static final String MOUNTS =
@@ -71,7 +65,7 @@ public final class SshFleet implements AutoCloseable {
     private final String namespace;
     private final String address;
     private final Path home;
-    private Process sshd;
+    private SshdProcess sshd;
     private Relay relay;
 
     private Host(int index, String namespace, String address) {
@@ -121,8 +115,10 @@ public final class SshFleet implements AutoCloseable {
 
     /** Stops its sshd and every connection it serves, so the host becomes unreachable. */
     public void stopSshd() {
-      stop(sshd);
-      sshd = null;
+      if (sshd != null) {
+        sshd.stop();
+        sshd = null;
+      }
     }
 
     /** Starts its sshd again after {@link #stopSshd()}. */
@@ -151,19 +147,17 @@ public final class SshFleet implements AutoCloseable {
   }
 
   private void startAll() throws IOException, InterruptedException {
-    Files.createDirectories(Path.of("/run/sshd"));
     hostKey = dir.resolve("host_ed25519");
     clientKey = dir.resolve("client_ed25519");
-    keygen(hostKey);
-    keygen(clientKey);
+    SshdProcess.keygen("ed25519", hostKey, "opskit-test-host");
+    SshdProcess.keygen("ed25519", clientKey, "opskit-test-client");
     authorizedKeys = dir.resolve("authorized_keys");
     Files.copy(SshdServer.publicKeyOf(clientKey), authorizedKeys);
-    Files.createDirectories(dir.resolve("home"));
     if (privateDirectory != null) {
       Files.createDirectories(privateDirectory);
     }
     controller = net.namespace("ctl");
-    String[] key = Files.readString(SshdServer.publicKeyOf(hostKey)).strip().split("\\s+");
+    String key = Files.readString(SshdServer.publicKeyOf(hostKey));
     StringBuilder known = new StringBuilder();
     for (int i = 0; i < size; i++) {
       String namespace = net.namespace("h" + i);
@@ -175,8 +169,8 @@ public final class SshFleet implements AutoCloseable {
       Files.createDirectories(host.privateDirectory());
       host.sshd = launchSshd(host);
       host.relay = new Relay(controller, address);
-      known.append(String.format("[127.0.0.1]:%d %s %s%n", host.relay.port(), key[0], key[1]));
-      known.append(String.format("%s %s %s%n", address, key[0], key[1]));
+      known.append(SshdProcess.knownHostsLine("[127.0.0.1]:" + host.relay.port(), key));
+      known.append(SshdProcess.knownHostsLine(address, key));
     }
     knownHosts = dir.resolve("known_hosts");
     Files.writeString(knownHosts, known);
@@ -236,104 +230,34 @@ public final class SshFleet implements AutoCloseable {
     return text.toString();
   }
 
-  private Process launchSshd(Host host) throws IOException, InterruptedException {
-    Files.createDirectories(host.home);
-    Path config = host.home.resolve("sshd_config");
-    Files.writeString(
-        config,
-        String.join(
-            "\n",
-            "Port 22",
-            "ListenAddress " + host.address,
-            "AddressFamily inet",
-            "HostKey " + hostKey,
-            "PidFile " + host.home.resolve("sshd.pid"),
-            "AuthorizedKeysFile " + authorizedKeys,
-            "UsePAM no",
-            "StrictModes no",
-            "PermitRootLogin yes",
-            "PubkeyAuthentication yes",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "PrintMotd no",
-            "PrintLastLog no",
-            "UseDNS no",
-            "X11Forwarding no",
-            "AllowTcpForwarding no",
-            "MaxSessions 64",
-            "MaxStartups 100:30:200",
-            "SetEnv HOME=" + dir.resolve("home"),
-            ""));
-    Path log = host.home.resolve("sshd.log");
-    Files.deleteIfExists(log);
-    List<String> argv =
-        new ArrayList<>(
-            List.of(
-                "ip",
-                "netns",
-                "exec",
-                host.namespace,
-                "unshare",
-                "--mount",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                MOUNTS,
-                "sh",
-                privateRun ? "run" : "",
-                privateDirectory == null ? "" : privateDirectory.toString(),
-                host.privateDirectory().toString()));
-    argv.addAll(List.of(SSHD.toString(), "-D", "-e", "-f", config.toString()));
-    Process process =
-        new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    String ready = "Server listening on " + host.address + " port 22";
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(log) && Files.readString(log).contains(ready)) {
-        return process;
-      }
-      if (!process.isAlive()) {
-        break;
-      }
-      Thread.sleep(20);
-    }
-    stop(process);
-    throw new IOException("sshd in " + host.namespace + " did not start: " + Files.readString(log));
-  }
-
-  private static void stop(Process process) {
-    if (process == null) {
-      return;
-    }
-    List<ProcessHandle> children = process.descendants().collect(Collectors.toList());
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    children.forEach(ProcessHandle::destroyForcibly);
-  }
-
-  private static void keygen(Path file) throws IOException, InterruptedException {
-    LocalExecutor.create()
-        .execute(
-            Command.of(
-                    "ssh-keygen",
-                    "-q",
-                    "-t",
-                    "ed25519",
-                    "-N",
-                    "",
-                    "-C",
-                    "opskit-test",
-                    "-f",
-                    file.toString())
-                .withTimeout(Duration.ofSeconds(60)))
-        .requireSuccess();
+  private SshdProcess launchSshd(Host host) throws IOException, InterruptedException {
+    List<String> launcher =
+        List.of(
+            "ip",
+            "netns",
+            "exec",
+            host.namespace,
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            MOUNTS,
+            "sh",
+            privateRun ? "run" : "",
+            privateDirectory == null ? "" : privateDirectory.toString(),
+            host.privateDirectory().toString());
+    return SshdProcess.start(
+        new SshdProcess.Config(
+            host.home,
+            host.address,
+            22,
+            hostKey,
+            authorizedKeys,
+            dir.resolve("home"),
+            MAX_SESSIONS),
+        launcher);
   }
 
   /** Stops every relay and sshd, then deletes the namespaces. */
@@ -344,8 +268,7 @@ public final class SshFleet implements AutoCloseable {
         if (host.relay != null) {
           host.relay.close();
         }
-        stop(host.sshd);
-        host.sshd = null;
+        host.stopSshd();
       }
     } finally {
       net.close();

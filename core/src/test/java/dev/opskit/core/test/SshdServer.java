@@ -1,25 +1,18 @@
 package dev.opskit.core.test;
 
-import dev.opskit.core.Command;
-import dev.opskit.core.ExecResult;
-import dev.opskit.core.LocalExecutor;
 import dev.opskit.core.SshExecutor;
 import dev.opskit.core.SshTarget;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * A real OpenSSH {@code sshd} for tests, started on a free loopback port with its own host key,
@@ -40,10 +33,7 @@ import java.util.stream.Collectors;
  * PAM is off, so password logins cannot be tested against it.
  */
 public final class SshdServer implements AutoCloseable {
-  private static final Path SSHD = Path.of("/usr/sbin/sshd");
-  private static final Path PRIVILEGE_SEPARATION_DIR = Path.of("/run/sshd");
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
-  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+  private static final int MAX_SESSIONS = 10;
   private static final Pattern ACCEPTED = Pattern.compile("^Accepted \\S+ for ", Pattern.MULTILINE);
   private static final AtomicInteger KEYS = new AtomicInteger();
 
@@ -52,10 +42,9 @@ public final class SshdServer implements AutoCloseable {
   private final Path authorizedKeys;
   private final Path clientKey;
   private final Path knownHosts;
-  private final Path log;
   private final Path home;
   private final String user = System.getProperty("user.name");
-  private Process process;
+  private SshdProcess sshd;
   private int port;
 
   private SshdServer(Path dir) {
@@ -64,7 +53,6 @@ public final class SshdServer implements AutoCloseable {
     this.authorizedKeys = dir.resolve("authorized_keys");
     this.clientKey = dir.resolve("client_ed25519");
     this.knownHosts = dir.resolve("known_hosts");
-    this.log = dir.resolve("sshd.log");
     this.home = dir.resolve("home");
   }
 
@@ -81,76 +69,27 @@ public final class SshdServer implements AutoCloseable {
   }
 
   private void setUp() throws IOException, InterruptedException {
-    Files.createDirectories(PRIVILEGE_SEPARATION_DIR);
-    Files.createDirectories(home);
-    keygen("ed25519", hostKey, "opskit-test-host");
-    keygen("ed25519", clientKey, "opskit-test-client");
+    SshdProcess.keygen("ed25519", hostKey, "opskit-test-host");
+    SshdProcess.keygen("ed25519", clientKey, "opskit-test-client");
     Files.writeString(authorizedKeys, "");
     authorize(publicKeyOf(clientKey));
     IOException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
       port = freePort();
-      Path config = writeConfig();
-      Files.deleteIfExists(log);
-      process =
-          new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
-      if (awaitListening()) {
+      try {
+        sshd =
+            SshdProcess.start(
+                new SshdProcess.Config(
+                    dir, "127.0.0.1", port, hostKey, authorizedKeys, home, MAX_SESSIONS),
+                List.of());
         Files.writeString(knownHosts, knownHostsLine(Files.readString(publicKeyOf(hostKey))));
         return;
+      } catch (IOException e) {
+        // another process may have taken the free port first
+        last = e;
       }
-      last = new IOException("sshd did not start on port " + port + ":\n" + log());
-      stopProcess();
     }
     throw last;
-  }
-
-  private Path writeConfig() throws IOException {
-    String config =
-        String.join(
-            "\n",
-            "Port " + port,
-            "ListenAddress 127.0.0.1",
-            "AddressFamily inet",
-            "HostKey " + hostKey,
-            "PidFile " + dir.resolve("sshd.pid"),
-            "AuthorizedKeysFile " + authorizedKeys,
-            "UsePAM no",
-            "StrictModes no",
-            "PermitRootLogin yes",
-            "PubkeyAuthentication yes",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "PrintMotd no",
-            "PrintLastLog no",
-            "UseDNS no",
-            "X11Forwarding no",
-            "AllowTcpForwarding no",
-            "MaxSessions 10",
-            "MaxStartups 100:30:200",
-            "LogLevel INFO",
-            "SetEnv HOME=" + home,
-            "");
-    Path file = dir.resolve("sshd_config");
-    Files.writeString(file, config);
-    return file;
-  }
-
-  private boolean awaitListening() throws IOException, InterruptedException {
-    String ready = "Server listening on 127.0.0.1 port " + port;
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (log().contains(ready)) {
-        return true;
-      }
-      if (!process.isAlive()) {
-        return false;
-      }
-      Thread.sleep(20);
-    }
-    return false;
   }
 
   private static int freePort() throws IOException {
@@ -166,7 +105,7 @@ public final class SshdServer implements AutoCloseable {
 
   /** The PID of the listening sshd. */
   public long pid() {
-    return process.pid();
+    return sshd.pid();
   }
 
   /** {@code ssh://<test user>@127.0.0.1:<port>}. */
@@ -191,8 +130,7 @@ public final class SshdServer implements AutoCloseable {
 
   /** A known_hosts line for this server with {@code publicKeyLine} ({@code type base64 ...}). */
   public String knownHostsLine(String publicKeyLine) {
-    String[] fields = publicKeyLine.strip().split("\\s+");
-    return "[127.0.0.1]:" + port + " " + fields[0] + " " + fields[1] + "\n";
+    return SshdProcess.knownHostsLine("[127.0.0.1]:" + port, publicKeyLine);
   }
 
   /** A builder for an executor that logs in with {@link #clientKey()} and checks host keys. */
@@ -211,7 +149,7 @@ public final class SshdServer implements AutoCloseable {
    */
   public Path newKey(String type) {
     Path key = dir.resolve("key-" + type + "-" + KEYS.incrementAndGet());
-    keygen(type, key, "opskit-test-" + type);
+    SshdProcess.keygen(type, key, "opskit-test-" + type);
     return key;
   }
 
@@ -231,17 +169,14 @@ public final class SshdServer implements AutoCloseable {
 
   /** The SHA256 fingerprint of a public key file, from {@code ssh-keygen -l}. */
   public static String fingerprint(Path publicKeyFile) {
-    String line = run("ssh-keygen", "-l", "-E", "sha256", "-f", publicKeyFile.toString());
+    String line =
+        SshdProcess.run("ssh-keygen", "-l", "-E", "sha256", "-f", publicKeyFile.toString());
     return line.split("\\s+")[1];
   }
 
   /** Everything sshd has logged so far. */
   public String log() {
-    try {
-      return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return sshd == null ? "" : sshd.log();
   }
 
   /** How many logins sshd has accepted so far: one per SSH connection that authenticated. */
@@ -256,7 +191,7 @@ public final class SshdServer implements AutoCloseable {
 
   /** The processes sshd forked for connections (and what they run), by PID. */
   public List<ProcessHandle> connectionProcesses() {
-    return process.descendants().collect(Collectors.toList());
+    return sshd.connectionProcesses();
   }
 
   /**
@@ -264,72 +199,14 @@ public final class SshdServer implements AutoCloseable {
    * crashed or restarted server would; sshd itself keeps listening.
    */
   public void dropConnections() throws InterruptedException {
-    List<ProcessHandle> children = connectionProcesses();
-    children.forEach(ProcessHandle::destroyForcibly);
-    awaitGone(children);
-  }
-
-  private static void awaitGone(List<ProcessHandle> processes) throws InterruptedException {
-    long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
-    while (processes.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    sshd.dropConnections();
   }
 
   /** Stops sshd and every connection process it forked, by PID. */
   @Override
   public void close() {
-    stopProcess();
-  }
-
-  private void stopProcess() {
-    if (process == null) {
-      return;
-    }
-    List<ProcessHandle> children = connectionProcesses();
-    process.destroy();
-    try {
-      if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      }
-      children.forEach(ProcessHandle::destroyForcibly);
-      awaitGone(children);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    process = null;
-  }
-
-  private static void keygen(String type, Path file, String comment) {
-    if ("rsa".equals(type)) {
-      run(
-          "ssh-keygen",
-          "-q",
-          "-t",
-          "rsa",
-          "-b",
-          "3072",
-          "-N",
-          "",
-          "-C",
-          comment,
-          "-f",
-          file.toString());
-    } else {
-      run("ssh-keygen", "-q", "-t", type, "-N", "", "-C", comment, "-f", file.toString());
-    }
-  }
-
-  private static String run(String... argv) {
-    try {
-      ExecResult result =
-          LocalExecutor.create().execute(Command.of(argv).withTimeout(Duration.ofSeconds(60)));
-      return result.requireSuccess().stdoutUtf8();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
+    if (sshd != null) {
+      sshd.stop();
     }
   }
 

@@ -1,11 +1,10 @@
 package dev.opskit.examples.bench;
 
 import dev.opskit.cluster.testing.KubernetesApiFixture;
+import dev.opskit.cluster.testing.TestKubeconfig;
 import dev.opskit.cluster.testing.TestPods;
 import io.kubernetes.client.openapi.models.V1Pod;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +36,12 @@ final class CliWorkload implements AutoCloseable {
           "failed pods must be 1.." + total + " (the total), was " + failed);
     }
     KubernetesApiFixture fixture = KubernetesApiFixture.start();
-    CliWorkload workload = new CliWorkload(fixture, writeKubeconfig(fixture, dir), total, failed);
+    CliWorkload workload =
+        new CliWorkload(
+            fixture,
+            TestKubeconfig.of(fixture).namespace("default").writeTo(dir.resolve("kubeconfig")),
+            total,
+            failed);
     List<V1Pod> pods = new ArrayList<>(total);
     for (int i = 0; i < total; i++) {
       pods.add(
@@ -84,34 +88,6 @@ final class CliWorkload implements AutoCloseable {
 
   private static String name(int i) {
     return String.format("pod-%06d", i);
-  }
-
-  private static Path writeKubeconfig(KubernetesApiFixture fixture, Path dir) throws IOException {
-    Path file = dir.resolve("kubeconfig");
-    Files.writeString(
-        file,
-        String.join(
-            "\n",
-            "apiVersion: v1",
-            "kind: Config",
-            "clusters:",
-            "- name: fixture",
-            "  cluster:",
-            "    server: " + fixture.url(),
-            "contexts:",
-            "- name: fixture",
-            "  context:",
-            "    cluster: fixture",
-            "    user: bench",
-            "    namespace: default",
-            "current-context: fixture",
-            "users:",
-            "- name: bench",
-            "  user:",
-            "    token: bench-token",
-            ""),
-        StandardCharsets.UTF_8);
-    return file;
   }
 
   @Override

@@ -102,6 +102,7 @@ final class ImagesCommand implements Callable<Integer> {
     // the terminal with them.
     boolean stream = format != ClusterOutput.Format.TABLE && !progress.enabled();
     RowWriter rows = unique || findings ? null : new RowWriter(format, out, stream);
+    String failure = null;
     try (progress) {
       inventory.forEach(
           container -> {
@@ -112,16 +113,12 @@ final class ImagesCommand implements Callable<Integer> {
             progress.update("containers listed", views.containers(), 0);
           });
     } catch (ClusterRequestException | IOException e) {
-      out.flush();
-      spec.commandLine()
-          .getErr()
-          .println(
-              "opskit: images: listing pods failed after "
-                  + views.containers()
-                  + " containers: "
-                  + e.getMessage());
-      return OpskitCli.FAILED;
+      failure = e.getMessage();
+    } catch (RuntimeException e) {
+      failure = CliErrors.describe(e);
     }
+    // What was listed before a failure is still printed whole (a JSON array closed, a CSV with its
+    // header), so stdout stays one valid document; the exit status and stderr say it is partial.
     if (rows != null) {
       rows.finish();
     }
@@ -130,13 +127,23 @@ final class ImagesCommand implements Callable<Integer> {
       sdkFormat.writeImages(views.images(), out);
     } else if (findings) {
       List<ImageFinding> list = views.findings();
-      if (format == ClusterOutput.Format.TABLE && list.isEmpty()) {
+      if (format == ClusterOutput.Format.TABLE && list.isEmpty() && failure == null) {
         out.println("no findings in " + views.images().size() + " images");
       } else {
         sdkFormat.writeFindings(list, out);
       }
     }
     out.flush();
+    if (failure != null) {
+      spec.commandLine()
+          .getErr()
+          .println(
+              "opskit: images: listing pods failed after "
+                  + views.containers()
+                  + " containers: "
+                  + failure);
+      return OpskitCli.FAILED;
+    }
     return 0;
   }
 

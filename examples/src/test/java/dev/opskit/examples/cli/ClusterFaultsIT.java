@@ -2,20 +2,22 @@ package dev.opskit.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import dev.opskit.cluster.testing.RequestFault;
 import dev.opskit.cluster.testing.SeedCluster;
+import dev.opskit.cluster.testing.TestKubeconfig;
 import dev.opskit.cluster.testing.TestPods;
 import io.kubernetes.client.openapi.models.V1Pod;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -104,6 +106,33 @@ class ClusterFaultsIT {
   }
 
   @Test
+  void anImagesListingThatFailsMidwayStillPrintsOneValidJsonDocument() {
+    seed(700, false);
+    int all = JsonParser.parseString(run("images", "-A", "-o", "json").out).getAsJsonArray().size();
+    fixture.inject(
+        RequestFault.on("GET", "/api/v1/pods").withQueryParameter("continue").status(403).always());
+
+    CliRun rows = run("images", "-A", "-o", "json");
+
+    assertOneLineFailure(rows, "listing pods failed after", "403");
+    Matcher listed = Pattern.compile("failed after (\\d+) containers").matcher(rows.err);
+    assertThat(listed.find()).as(rows.err).isTrue();
+    int containers = Integer.parseInt(listed.group(1));
+    // the first page (500 pods) streamed out before the second request failed
+    assertThat(containers).isGreaterThanOrEqualTo(500).isLessThan(all);
+    JsonArray array = JsonParser.parseString(rows.out).getAsJsonArray();
+    assertThat(array).hasSize(containers);
+    assertThat(array.get(containers - 1).getAsJsonObject().get("image")).isNotNull();
+    assertThat(rows.out).endsWith("]\n");
+
+    for (String view : List.of("--unique", "--findings")) {
+      CliRun run = run("images", "-A", view, "-o", "json");
+      assertOneLineFailure(run, "listing pods failed after", "403");
+      assertThat(JsonParser.parseString(run.out).isJsonArray()).as(run.toString()).isTrue();
+    }
+  }
+
+  @Test
   void aStalledServerEndsAfterTheRequestTimeout() {
     fixture.inject(RequestFault.on("GET", "/api/v1/.*pods").hang().always());
 
@@ -152,45 +181,23 @@ class ClusterFaultsIT {
 
   @Test
   void aMissingExecPluginOrTokenFileIsNamedAndNothingIsSent() throws IOException {
-    Path execConfig = dir.resolve("exec-kubeconfig");
-    Files.writeString(
-        execConfig,
-        kubeconfigWithUser(
-            "    exec:\n"
-                + "      apiVersion: client.authentication.k8s.io/v1\n"
-                + "      command: opskit-test-no-such-credential-plugin\n"),
-        StandardCharsets.UTF_8);
+    Path execConfig =
+        TestKubeconfig.of(fixture)
+            .user(
+                "exec:\n"
+                    + "  apiVersion: client.authentication.k8s.io/v1\n"
+                    + "  command: opskit-test-no-such-credential-plugin\n")
+            .writeTo(dir.resolve("exec-kubeconfig"));
     CliRun exec = CliRun.of("pods", "reap", "--kubeconfig", execConfig.toString(), "-A");
     PodsReapIT.assertUsageError(exec, "opskit-test-no-such-credential-plugin");
 
-    Path tokenConfig = dir.resolve("token-kubeconfig");
-    Files.writeString(
-        tokenConfig, kubeconfigWithUser("    tokenFile: missing-token\n"), StandardCharsets.UTF_8);
+    Path tokenConfig =
+        TestKubeconfig.of(fixture)
+            .user("tokenFile: missing-token\n")
+            .writeTo(dir.resolve("token-kubeconfig"));
     CliRun token = CliRun.of("images", "--kubeconfig", tokenConfig.toString(), "-A");
     PodsReapIT.assertUsageError(token, dir.resolve("missing-token").toString());
 
     assertThat(fixture.requests()).isEmpty();
-  }
-
-  private String kubeconfigWithUser(String user) {
-    return String.join(
-            "\n",
-            "apiVersion: v1",
-            "kind: Config",
-            "clusters:",
-            "- name: fixture",
-            "  cluster:",
-            "    server: " + fixture.url(),
-            "contexts:",
-            "- name: fixture",
-            "  context:",
-            "    cluster: fixture",
-            "    user: tester",
-            "current-context: fixture",
-            "users:",
-            "- name: tester",
-            "  user:",
-            "")
-        + user;
   }
 }

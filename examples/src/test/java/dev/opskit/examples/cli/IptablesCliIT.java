@@ -3,35 +3,18 @@ package dev.opskit.examples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.opskit.core.test.Privileged;
-import dev.opskit.core.test.TestNetworks;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @Privileged(tools = {"ip", "iptables", "iptables-save", "ipset"})
 class IptablesCliIT {
-  private TestNetworks net;
-  private String node;
-
-  @BeforeEach
-  void createNamespace() {
-    net = TestNetworks.create();
-    node = net.namespace("cli");
-  }
-
-  @AfterEach
-  void deleteNamespace() {
-    net.close();
-  }
+  @RegisterExtension final CliNamespace node = new CliNamespace("cli");
 
   @Test
   void dryRunPrintsThePlanAndChangesNothing() {
     CliRun run =
-        CliRun.of(
-            "iptables",
+        node.iptables(
             "allow-nodeport",
-            "--netns",
-            node,
             "--name",
             "web",
             "--port",
@@ -42,16 +25,13 @@ class IptablesCliIT {
 
     assertThat(run.exitCode).as(run.toString()).isZero();
     assertThat(run.out).contains("create chain OPSKIT-web").contains("dry run: nothing changed");
-    assertThat(save()).doesNotContain("OPSKIT-web");
+    assertThat(node.save()).doesNotContain("OPSKIT-web");
   }
 
   @Test
   void allowShowAndRemoveANodePort() {
     String[] allowWeb = {
-      "iptables",
       "allow-nodeport",
-      "--netns",
-      node,
       "--name",
       "web",
       "--port",
@@ -61,17 +41,17 @@ class IptablesCliIT {
       "--allow",
       "198.18.2.7"
     };
-    CliRun allow = CliRun.of(allowWeb);
+    CliRun allow = node.iptables(allowWeb);
     assertThat(allow.exitCode).as(allow.toString()).isZero();
-    assertThat(save())
+    assertThat(node.save())
         .contains("-A PREROUTING -p tcp -m multiport --dports 30001,30100:30110")
         .contains("-A OPSKIT-web -s 198.18.2.7/32 -j RETURN");
 
-    CliRun again = CliRun.of(allowWeb);
+    CliRun again = node.iptables(allowWeb);
     assertThat(again.exitCode).isZero();
     assertThat(again.out).containsIgnoringCase("no change");
 
-    CliRun show = CliRun.of("iptables", "show", "--netns", node);
+    CliRun show = node.iptables("show");
     assertThat(show.exitCode).isZero();
     assertThat(show.out)
         .contains("# IPV4, owner web")
@@ -80,19 +60,18 @@ class IptablesCliIT {
         .contains("from 198.18.2.7/32: return")
         .contains("-A OPSKIT-web -s 198.18.2.7/32 -j RETURN")
         .contains("protocol tcp, tcp ports [30001, 30100:30110]");
-    CliRun raw = CliRun.of("iptables", "show", "--netns", node, "--raw");
+    CliRun raw = node.iptables("show", "--raw");
     assertThat(raw.out).contains(":OPSKIT-web - [0:0]");
 
-    CliRun remove = CliRun.of("iptables", "remove-nodeport", "--netns", node, "--name", "web");
+    CliRun remove = node.iptables("remove-nodeport", "--name", "web");
     assertThat(remove.exitCode).as(remove.toString()).isZero();
-    assertThat(save()).doesNotContain("OPSKIT-web");
+    assertThat(node.save()).doesNotContain("OPSKIT-web");
   }
 
   @Test
   void showAllDescribesEveryRuleTyped() {
-    net.exec(node, "iptables", "-w", "-t", "nat", "-N", "KUBE-SEP-TEST");
-    net.exec(
-        node,
+    node.exec("iptables", "-w", "-t", "nat", "-N", "KUBE-SEP-TEST");
+    node.exec(
         "iptables",
         "-w",
         "-t",
@@ -111,8 +90,7 @@ class IptablesCliIT {
         "DNAT",
         "--to-destination",
         "198.18.2.2:8080");
-    net.exec(
-        node,
+    node.exec(
         "ip6tables",
         "-w",
         "-A",
@@ -127,7 +105,7 @@ class IptablesCliIT {
         "-j",
         "DROP");
 
-    CliRun show = CliRun.of("iptables", "show", "--netns", node, "--all");
+    CliRun show = node.iptables("show", "--all");
 
     assertThat(show.exitCode).as(show.toString()).isZero();
     assertThat(show.out)
@@ -142,11 +120,8 @@ class IptablesCliIT {
   @Test
   void removingAnIpsetAllowlistDestroysItsIpsets() {
     CliRun allow =
-        CliRun.of(
-            "iptables",
+        node.iptables(
             "allow-nodeport",
-            "--netns",
-            node,
             "--name",
             "db",
             "--port",
@@ -155,29 +130,20 @@ class IptablesCliIT {
             "198.18.1.0/24",
             "--ipset");
     assertThat(allow.exitCode).as(allow.toString()).isZero();
-    assertThat(net.exec(node, "ipset", "list", "-n").stdoutUtf8()).contains("opskit-db-v4");
+    assertThat(node.exec("ipset", "list", "-n").stdoutUtf8()).contains("opskit-db-v4");
 
-    CliRun remove = CliRun.of("iptables", "remove-nodeport", "--netns", node, "--name", "db");
+    CliRun remove = node.iptables("remove-nodeport", "--name", "db");
 
     assertThat(remove.exitCode).as(remove.toString()).isZero();
-    assertThat(save()).doesNotContain("OPSKIT-db");
-    assertThat(net.exec(node, "ipset", "list", "-n").stdoutUtf8()).isBlank();
+    assertThat(node.save()).doesNotContain("OPSKIT-db");
+    assertThat(node.exec("ipset", "list", "-n").stdoutUtf8()).isBlank();
   }
 
   @Test
   void badInputIsExitTwoNamingTheValue() {
     CliRun run =
-        CliRun.of(
-            "iptables",
-            "allow-nodeport",
-            "--netns",
-            node,
-            "--name",
-            "web",
-            "--port",
-            "30001",
-            "--allow",
-            "198.18.1.0/33");
+        node.iptables(
+            "allow-nodeport", "--name", "web", "--port", "30001", "--allow", "198.18.1.0/33");
     assertThat(run.exitCode).isEqualTo(2);
     assertThat(run.err).contains("198.18.1.0/33").doesNotContain("Exception");
 
@@ -195,9 +161,5 @@ class IptablesCliIT {
             "prerouting");
     assertThat(mode.exitCode).isEqualTo(2);
     assertThat(mode.err).contains("'prerouting'");
-  }
-
-  private String save() {
-    return net.exec(node, "iptables-save").stdoutUtf8();
   }
 }

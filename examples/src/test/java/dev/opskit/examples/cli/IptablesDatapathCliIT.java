@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.opskit.core.Command;
 import dev.opskit.core.test.Privileged;
-import dev.opskit.core.test.TestNetworks;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code allow-nodeport} on nodes of each datapath, in a namespace that carries that datapath's
@@ -17,41 +15,17 @@ import org.junit.jupiter.api.Test;
  */
 @Privileged(tools = {"ip", "iptables", "iptables-save", "nft"})
 class IptablesDatapathCliIT {
-  private TestNetworks net;
-  private String node;
-
-  @BeforeEach
-  void createNamespace() {
-    net = TestNetworks.create();
-    node = net.namespace("dp");
-  }
-
-  @AfterEach
-  void deleteNamespace() {
-    net.close();
-  }
+  @RegisterExtension final CliNamespace node = new CliNamespace("dp");
 
   private CliRun allow(String... extra) {
-    String[] base = {
-      "iptables",
-      "allow-nodeport",
-      "--netns",
-      node,
-      "--name",
-      "web",
-      "--port",
-      "30001",
-      "--allow",
-      "198.18.1.0/24"
+    String[] args = {
+      "allow-nodeport", "--name", "web", "--port", "30001", "--allow", "198.18.1.0/24"
     };
-    String[] args = new String[base.length + extra.length];
-    System.arraycopy(base, 0, args, 0, base.length);
-    System.arraycopy(extra, 0, args, base.length, extra.length);
-    return CliRun.of(args);
+    return node.iptables(CliNamespace.plus(args, extra));
   }
 
   private void vethPair(String a, String b) {
-    net.exec(node, "ip", "link", "add", a, "type", "veth", "peer", "name", b);
+    node.exec("ip", "link", "add", a, "type", "veth", "peer", "name", b);
   }
 
   @Test
@@ -67,14 +41,14 @@ class IptablesDatapathCliIT {
         .contains("Cilium's eBPF kube-proxy replacement (interface cilium_host, cilium_net)")
         .contains("CiliumClusterwideNetworkPolicy")
         .endsWith("--force applies it anyway");
-    assertThat(save()).doesNotContain("OPSKIT-web");
+    assertThat(node.save()).doesNotContain("OPSKIT-web");
 
     CliRun forced = allow("--force");
 
     assertThat(forced.exitCode).as(forced.toString()).isZero();
     assertThat(forced.out).contains("mode RAW_PREROUTING: forced on Cilium");
     assertThat(forced.err).contains("warning: forced on Cilium");
-    assertThat(save()).contains("-A OPSKIT-web -s 198.18.1.0/24 -j RETURN");
+    assertThat(node.save()).contains("-A OPSKIT-web -s 198.18.1.0/24 -j RETURN");
   }
 
   @Test
@@ -88,12 +62,12 @@ class IptablesDatapathCliIT {
         .doesNotContain("\n")
         .contains("Calico's eBPF dataplane (interface bpfin.cali, bpfout.cali)")
         .contains("GlobalNetworkPolicy with preDNAT: true");
-    assertThat(save()).doesNotContain("OPSKIT-web");
+    assertThat(node.save()).doesNotContain("OPSKIT-web");
   }
 
   @Test
   void autoSaysWhichModeItPicksBehindNftablesKubeProxyAndWhy() throws Exception {
-    net.executor(node)
+    node.executor()
         .execute(
             Command.of("nft", "-f", "-")
                 .withStdin(
@@ -120,9 +94,5 @@ class IptablesDatapathCliIT {
 
     assertThat(run.exitCode).isEqualTo(2);
     assertThat(run.err).contains("'prerouting' must be auto, raw, conntrack or input");
-  }
-
-  private String save() {
-    return net.exec(node, "iptables-save").stdoutUtf8();
   }
 }

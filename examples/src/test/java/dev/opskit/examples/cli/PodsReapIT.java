@@ -9,8 +9,8 @@ import com.google.gson.JsonParser;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import dev.opskit.cluster.testing.RequestFault;
 import dev.opskit.cluster.testing.SeedCluster;
+import dev.opskit.cluster.testing.TestKubeconfig;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,31 +48,7 @@ class PodsReapIT {
 
   /** Writes a kubeconfig whose current context points at {@code server} with {@code namespace}. */
   static Path kubeconfig(String server, Path dir, String namespace) throws IOException {
-    Path file = dir.resolve("kubeconfig");
-    Files.writeString(
-        file,
-        String.join(
-            "\n",
-            "apiVersion: v1",
-            "kind: Config",
-            "clusters:",
-            "- name: fixture",
-            "  cluster:",
-            "    server: " + server,
-            "contexts:",
-            "- name: fixture",
-            "  context:",
-            "    cluster: fixture",
-            "    user: tester",
-            "    namespace: " + namespace,
-            "current-context: fixture",
-            "users:",
-            "- name: tester",
-            "  user:",
-            "    token: test-token",
-            ""),
-        StandardCharsets.UTF_8);
-    return file;
+    return TestKubeconfig.of(server).namespace(namespace).writeTo(dir.resolve("kubeconfig"));
   }
 
   private CliRun reap(String... args) {
