@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.opskit.cluster.internal.agents.AgentCommand;
+import dev.opskit.cluster.internal.agents.AgentCommandTest;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import dev.opskit.cluster.testing.RequestFault;
 import dev.opskit.cluster.testing.TestNodes;
 import dev.opskit.core.Command;
+import dev.opskit.core.ExecResult;
 import dev.opskit.core.FakeCommandExecutor;
 import dev.opskit.core.FleetHost;
 import dev.opskit.core.HostOutcome;
@@ -109,6 +112,34 @@ class NodeAgentsIT {
     }
     assertNoAgentsLeft();
     assertThat(nodes.get("node-4").commands()).isEmpty();
+  }
+
+  @Test
+  void aCommandOfAnySizeReachesTheNodeByteExactThroughAConstantExecRequest() throws Exception {
+    AtomicReference<Command> received = new AtomicReference<>();
+    fixture
+        .daemonSets()
+        .node(
+            "node-1",
+            command -> {
+              received.set(command);
+              return node(command, "node-1");
+            });
+    byte[] input = new byte[200_000];
+    new java.util.Random(1).nextBytes(input);
+    Command command = Command.builder().argv(AgentCommandTest.hostileArgv()).stdin(input).build();
+    try (NodeAgentFleet fleet = agents().nodeNames(List.of("node-1")).build().deploy()) {
+      ExecResult result = fleet.hosts().get(0).executor().execute(command).requireSuccess();
+
+      assertThat(received.get().argv()).isEqualTo(command.argv());
+      assertThat(received.get().stdin()).isEqualTo(input);
+      assertThat(result.stdout()).startsWith("node-1:".getBytes(StandardCharsets.UTF_8));
+    }
+    // the server allows a 4 KB request line: the command is not in it
+    assertThat(fixture.requests("GET", ".*/exec"))
+        .singleElement()
+        .satisfies(call -> assertThat(call.query().get("command")).isEqualTo(AgentCommand.EXEC));
+    assertNoAgentsLeft();
   }
 
   @Test
