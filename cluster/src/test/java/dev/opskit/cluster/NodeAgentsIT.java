@@ -8,6 +8,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.opskit.cluster.internal.agents.AgentCommand;
 import dev.opskit.cluster.internal.agents.AgentCommandTest;
+import dev.opskit.cluster.internal.json.TolerantJson;
+import dev.opskit.cluster.internal.node.PodExecSession;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import dev.opskit.cluster.testing.RequestFault;
 import dev.opskit.cluster.testing.TestNodes;
@@ -20,6 +22,7 @@ import dev.opskit.core.HostStatus;
 import dev.opskit.core.Rollout;
 import dev.opskit.core.RolloutPolicy;
 import dev.opskit.core.RolloutReport;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -140,6 +143,39 @@ class NodeAgentsIT {
         .singleElement()
         .satisfies(call -> assertThat(call.query().get("command")).isEqualTo(AgentCommand.EXEC));
     assertNoAgentsLeft();
+  }
+
+  @Test
+  void anExecWhoseFrameDoesNotParseEndsAsThePodsShellWouldAndRunsNothing() throws Exception {
+    try (NodeAgentFleet fleet = agents().nodeNames(List.of("node-1")).build().deploy()) {
+      assertThat(fleet.unreachable()).isEmpty();
+      JsonObject pods =
+          TolerantJson.execute(
+              new CoreV1Api(fixture.apiClient()).listNamespacedPod("kube-system").buildCall(null),
+              JsonObject.class);
+      String pod =
+          pods.getAsJsonArray("items")
+              .get(0)
+              .getAsJsonObject()
+              .getAsJsonObject("metadata")
+              .get("name")
+              .getAsString();
+
+      PodExecSession.Outcome outcome =
+          PodExecSession.run(
+              fixture.apiClient(),
+              "kube-system",
+              pod,
+              "agent",
+              AgentCommand.EXEC,
+              "1\nnot a count\nhostname\n0\n".getBytes(StandardCharsets.UTF_8),
+              Duration.ofSeconds(30));
+
+      assertThat(outcome.exitCode()).hasValue(AgentCommand.MALFORMED);
+      assertThat(new String(outcome.stderr(), StandardCharsets.UTF_8))
+          .contains("malformed command on stdin (lines)");
+    }
+    assertThat(nodes.get("node-1").commands()).isEmpty();
   }
 
   @Test
