@@ -52,9 +52,12 @@ import java.util.regex.Pattern;
  * nodes by node affinity ({@code matchFields metadata.name In [...]}, nodes are never labelled),
  * and only sleep. A command runs as {@code nsenter -t 1 -m -u -i -n -p -- ARGV}: in the node's own
  * mount, UTS, IPC, network and PID namespaces, so ARGV is the node's binary and sees the node's
- * files ({@code /etc}, {@code /proc/sys}). Commands with stdin are supported (the pod's {@code
- * head} passes exactly that many bytes on); env and working directory are not. The image needs
- * {@code sleep}, {@code sh}, {@code head} and {@code nsenter}: busybox by default.
+ * files ({@code /etc}, {@code /proc/sys}). The exec request itself names only a constant {@code sh
+ * -c SCRIPT}: ARGV and the command's stdin travel on the exec's stdin, framed, and the pod's shell
+ * reads them back word by word without parsing them, so no URL limit bounds a command's size and no
+ * word is ever expanded. Commands with stdin are supported (the pod's {@code head} passes exactly
+ * that many bytes on); env and working directory are not. The image needs {@code sleep}, {@code
+ * sh}, {@code head} and {@code nsenter}: busybox by default.
  *
  * <p><b>Guarantees.</b> A node whose agent is not Running and Ready within {@link
  * Builder#readyTimeout} (an untolerable admission, an image that cannot be pulled, a full node),

@@ -6,10 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.opskit.cluster.internal.agents.AgentCommand;
+import dev.opskit.cluster.internal.agents.AgentCommandTest;
+import dev.opskit.cluster.internal.json.TolerantJson;
+import dev.opskit.cluster.internal.node.PodExecSession;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import dev.opskit.cluster.testing.RequestFault;
 import dev.opskit.cluster.testing.TestNodes;
 import dev.opskit.core.Command;
+import dev.opskit.core.ExecResult;
 import dev.opskit.core.FakeCommandExecutor;
 import dev.opskit.core.FleetHost;
 import dev.opskit.core.HostOutcome;
@@ -17,6 +22,7 @@ import dev.opskit.core.HostStatus;
 import dev.opskit.core.Rollout;
 import dev.opskit.core.RolloutPolicy;
 import dev.opskit.core.RolloutReport;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -109,6 +115,67 @@ class NodeAgentsIT {
     }
     assertNoAgentsLeft();
     assertThat(nodes.get("node-4").commands()).isEmpty();
+  }
+
+  @Test
+  void aCommandOfAnySizeReachesTheNodeByteExactThroughAConstantExecRequest() throws Exception {
+    AtomicReference<Command> received = new AtomicReference<>();
+    fixture
+        .daemonSets()
+        .node(
+            "node-1",
+            command -> {
+              received.set(command);
+              return node(command, "node-1");
+            });
+    byte[] input = new byte[200_000];
+    new java.util.Random(1).nextBytes(input);
+    Command command = Command.builder().argv(AgentCommandTest.hostileArgv()).stdin(input).build();
+    try (NodeAgentFleet fleet = agents().nodeNames(List.of("node-1")).build().deploy()) {
+      ExecResult result = fleet.hosts().get(0).executor().execute(command).requireSuccess();
+
+      assertThat(received.get().argv()).isEqualTo(command.argv());
+      assertThat(received.get().stdin()).isEqualTo(input);
+      assertThat(result.stdout()).startsWith("node-1:".getBytes(StandardCharsets.UTF_8));
+    }
+    // the server allows a 4 KB request line: the command is not in it
+    assertThat(fixture.requests("GET", ".*/exec"))
+        .singleElement()
+        .satisfies(call -> assertThat(call.query().get("command")).isEqualTo(AgentCommand.EXEC));
+    assertNoAgentsLeft();
+  }
+
+  @Test
+  void anExecWhoseFrameDoesNotParseEndsAsThePodsShellWouldAndRunsNothing() throws Exception {
+    try (NodeAgentFleet fleet = agents().nodeNames(List.of("node-1")).build().deploy()) {
+      assertThat(fleet.unreachable()).isEmpty();
+      JsonObject pods =
+          TolerantJson.execute(
+              new CoreV1Api(fixture.apiClient()).listNamespacedPod("kube-system").buildCall(null),
+              JsonObject.class);
+      String pod =
+          pods.getAsJsonArray("items")
+              .get(0)
+              .getAsJsonObject()
+              .getAsJsonObject("metadata")
+              .get("name")
+              .getAsString();
+
+      PodExecSession.Outcome outcome =
+          PodExecSession.run(
+              fixture.apiClient(),
+              "kube-system",
+              pod,
+              "agent",
+              AgentCommand.EXEC,
+              "1\nnot a count\nhostname\n0\n".getBytes(StandardCharsets.UTF_8),
+              Duration.ofSeconds(30));
+
+      assertThat(outcome.exitCode()).hasValue(AgentCommand.MALFORMED);
+      assertThat(new String(outcome.stderr(), StandardCharsets.UTF_8))
+          .contains("malformed command on stdin (lines)");
+    }
+    assertThat(nodes.get("node-1").commands()).isEmpty();
   }
 
   @Test

@@ -15,21 +15,22 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -56,11 +57,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tolerated. A node without an agent is how an untolerated taint shows. Pods are made when the
  * controller first sees the DaemonSet (it runs before and after every request), not again later.
  *
- * <p><b>Exec.</b> An argv of the form opskit's node agents send ({@code nsenter -t 1 -m -u -i -n -p
- * -- ARGV}, or with stdin {@code sh -c 'head -c "$0" | nsenter …' N ARGV}) runs ARGV with those N
- * stdin bytes on the node's executor, as entering the node's namespaces would; any other argv runs
- * as it is. An executor that throws, or a node without one, ends the exec without an exit status
- * (as a broken container runtime would).
+ * <p><b>Exec.</b> opskit's node agents exec a constant {@code sh -c DECODER} and send the command
+ * (argv, then stdin) framed on the exec's stdin. The fixture runs that same script in a real local
+ * {@code sh}, as the pod would, except that its {@code nsenter} hands the decoded command back
+ * instead of entering the node's namespaces; the command then runs on the node's executor. A frame
+ * that does not parse ends the exec with the script's exit status and message; any other argv runs
+ * as it is, without stdin. An executor that throws, or a node without one, ends the exec without an
+ * exit status (as a broken container runtime would).
  *
  * <p>Thread-safe.
  */
@@ -81,6 +84,12 @@ public final class DaemonSetController {
             thread.setDaemon(true);
             return thread;
           });
+
+  /** Marks the end of an exec's stdin: the client closed the socket. */
+  private static final byte[] CLOSED = new byte[0];
+
+  /** Marks the end of an exec's stdin: the agent's decoder read all it needed. */
+  private static final byte[] DECODED = new byte[0];
 
   private record Owned(String uid, List<String> podPaths) {}
 
@@ -292,45 +301,74 @@ public final class DaemonSetController {
     if (pod == null) {
       return null;
     }
-    Optional<AgentExec.Decoded> decoded = AgentExec.decode(exec.command());
-    List<String> argv = decoded.map(AgentExec.Decoded::argv).orElse(exec.command());
-    int stdinBytes = decoded.map(AgentExec.Decoded::stdinBytes).orElse(0);
     CommandExecutor executor = executors.get(pod.node);
+    boolean agent = AgentExec.isAgentCommand(exec.command());
+    BlockingQueue<byte[]> stdin = new LinkedBlockingQueue<>();
     return new MockResponse()
         .setResponseCode(101)
         .setHeader("Sec-WebSocket-Protocol", "v4.channel.k8s.io")
         .withWebSocketUpgrade(
             new WebSocketListener() {
-              private final ByteArrayOutputStream stdin = new ByteArrayOutputStream();
-              private boolean started;
-
               @Override
               public void onOpen(WebSocket socket, Response response) {
-                maybeRun(socket);
+                runner.execute(
+                    agent
+                        ? () -> decodeThenRun(socket, stdin, executor, pod.node)
+                        : () -> run(socket, executor, pod.node, exec.command(), new byte[0]));
               }
 
               @Override
               public void onMessage(WebSocket socket, byte[] bytes) {
                 if (bytes.length > 0 && bytes[0] == 0) {
-                  synchronized (this) {
-                    stdin.write(bytes, 1, bytes.length - 1);
-                  }
-                  maybeRun(socket);
+                  stdin.add(Arrays.copyOfRange(bytes, 1, bytes.length));
                 }
               }
 
-              private void maybeRun(WebSocket socket) {
-                byte[] input;
-                synchronized (this) {
-                  if (started || stdin.size() < stdinBytes) {
-                    return;
-                  }
-                  started = true;
-                  input = java.util.Arrays.copyOf(stdin.toByteArray(), stdinBytes);
-                }
-                runner.execute(() -> run(socket, executor, pod.node, argv, input));
+              @Override
+              public void onClosed(WebSocket socket, int code, String reason) {
+                stdin.add(CLOSED);
+              }
+
+              @Override
+              public void onFailure(WebSocket socket, Throwable t, Response response) {
+                stdin.add(CLOSED);
               }
             });
+  }
+
+  /**
+   * Runs the agent's decoder in a real shell on the exec's stdin as it arrives, then the command it
+   * decoded on the node; a frame that does not parse ends as the pod's shell would end.
+   */
+  private static void decodeThenRun(
+      WebSocket socket, BlockingQueue<byte[]> stdin, CommandExecutor executor, String node) {
+    AgentExec.Decoded decoded;
+    try (AgentExec.Session decoder = AgentExec.start()) {
+      decoder.onExit().thenRun(() -> stdin.add(DECODED));
+      for (byte[] bytes = stdin.take(); bytes != DECODED; bytes = stdin.take()) {
+        if (bytes == CLOSED) {
+          return;
+        }
+        decoder.write(bytes);
+      }
+      decoded = decoder.await(0);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      fail(socket, "the agent pod on node " + node + " failed: " + e);
+      return;
+    }
+    if (decoded.command().isEmpty()) {
+      reply(
+          socket,
+          new byte[0],
+          decoded.stderr().getBytes(StandardCharsets.UTF_8),
+          decoded.exitCode() == 0 ? AgentExec.MALFORMED : decoded.exitCode());
+      return;
+    }
+    Command command = decoded.command().get();
+    run(socket, executor, node, command.argv(), command.stdin());
   }
 
   private static void run(
@@ -341,19 +379,8 @@ public final class DaemonSetController {
         failure = "the fixture has no executor for node " + node;
       } else {
         ExecResult result = executor.execute(Command.builder().argv(argv).stdin(stdin).build());
-        if (result.stdout().length > 0) {
-          socket.send(ExecChannel.frame(1, result.stdout()));
-        }
-        if (result.stderr().length > 0) {
-          socket.send(ExecChannel.frame(2, result.stderr()));
-        }
         if (result.exitCode().isPresent()) {
-          socket.send(
-              ExecChannel.frame(
-                  3,
-                  ExecChannel.status(result.exitCode().getAsInt())
-                      .getBytes(StandardCharsets.UTF_8)));
-          socket.close(1000, "");
+          reply(socket, result.stdout(), result.stderr(), result.exitCode().getAsInt());
           return;
         }
         failure = "the command on node " + node + " ended without an exit status";
@@ -364,6 +391,23 @@ public final class DaemonSetController {
       }
       failure = "running the command on node " + node + " failed: " + e.getMessage();
     }
+    fail(socket, failure);
+  }
+
+  private static void reply(WebSocket socket, byte[] stdout, byte[] stderr, int exitCode) {
+    if (stdout.length > 0) {
+      socket.send(ExecChannel.frame(1, stdout));
+    }
+    if (stderr.length > 0) {
+      socket.send(ExecChannel.frame(2, stderr));
+    }
+    socket.send(
+        ExecChannel.frame(3, ExecChannel.status(exitCode).getBytes(StandardCharsets.UTF_8)));
+    socket.close(1000, "");
+  }
+
+  /** Ends the exec without an exit status, as a broken container runtime would. */
+  private static void fail(WebSocket socket, String failure) {
     JsonObject status = new JsonObject();
     status.add("metadata", new JsonObject());
     status.addProperty("status", "Failure");

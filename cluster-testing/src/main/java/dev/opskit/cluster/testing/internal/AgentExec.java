@@ -1,40 +1,193 @@
 package dev.opskit.cluster.testing.internal;
 
+import dev.opskit.core.Command;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
- * What an opskit node agent pod does with an exec request, as the fixture plays it: {@code nsenter
- * -t 1 -m -u -i -n -p -- ARGV} runs ARGV on the node, and {@code sh -c 'head -c "$0" | nsenter … --
- * "$@"' N ARGV} runs it with exactly N bytes of stdin. The fixture runs ARGV on the node's executor
- * instead of entering namespaces, so a test node can be a network namespace or an in-memory host.
+ * What an opskit node agent pod does with an exec request, as the fixture plays it. opskit's agents
+ * exec {@code sh -c DECODER} and send the command (its argv, then its stdin) framed on the exec's
+ * stdin; the fixture runs that very script in a real local shell as the pod would, with a stand-in
+ * {@code nsenter} on the PATH that, instead of entering the node's namespaces, hands the decoded
+ * argv and stdin back (one file per word). The fixture then runs that command on the node's
+ * executor, so a test node can be a network namespace or an in-memory host.
  */
 public final class AgentExec {
-  private static final List<String> ENTER_NODE =
-      List.of("nsenter", "-t", "1", "-m", "-u", "-i", "-n", "-p", "--");
-  private static final String STDIN_SCRIPT =
-      "head -c \"$0\" | " + String.join(" ", ENTER_NODE) + " \"$@\"";
+  private static final String ENTER_NODE = "nsenter -t 1 -m -u -i -n -p --";
 
-  /** A command as the agent pod received it: argv on the node and the stdin bytes it expects. */
-  public record Decoded(List<String> argv, int stdinBytes) {}
+  /** The exit status of the decoder when the framing on stdin does not parse. */
+  public static final int MALFORMED = 126;
+
+  /** The decoder opskit's agents run (the same text as theirs, or the exec is not theirs). */
+  static final String DECODER =
+      String.join(
+          "\n",
+          "bad() { echo \"opskit agent: malformed command on stdin ($1)\" >&2; exit "
+              + MALFORMED
+              + "; }",
+          "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
+          "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
+          "while [ \"$n\" -gt 0 ]; do",
+          "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
+          "  while [ \"$k\" -gt 0 ]; do IFS= read -r l || bad word; a=\"$a",
+          "$l\"; k=$((k - 1)); done",
+          "  set -- \"$@\" \"$a\"; n=$((n - 1))",
+          "done",
+          "read -r s || bad stdin; num \"$s\" stdin",
+          "if [ \"$s\" -eq 0 ]; then exec " + ENTER_NODE + " \"$@\" </dev/null; fi",
+          "head -c \"$s\" | " + ENTER_NODE + " \"$@\"");
+
+  /** The exec argv of an opskit agent command. */
+  public static final List<String> EXEC = List.of("sh", "-c", DECODER);
+
+  /**
+   * Stands in for {@code nsenter}: checks the options the decoder passes, then writes each word of
+   * the command to its own file ({@code 1}, {@code 2}, …) and its stdin to {@code stdin}.
+   */
+  private static final String NSENTER =
+      String.join(
+          "\n",
+          "#!/bin/sh",
+          "[ \"$1 $2 $3 $4 $5 $6 $7 $8\" = \"-t 1 -m -u -i -n -p --\" ] || exit 125",
+          "shift 8",
+          "i=0",
+          "for a; do i=$((i + 1)); printf %s \"$a\" > \"$OPSKIT_AGENT_OUT/$i\" || exit 125; done",
+          "exec cat > \"$OPSKIT_AGENT_OUT/stdin\"",
+          "");
 
   private AgentExec() {}
 
-  /** The command an agent's exec argv runs on the node; empty for any other argv. */
-  public static Optional<Decoded> decode(List<String> exec) {
-    if (exec.size() > ENTER_NODE.size() && exec.subList(0, ENTER_NODE.size()).equals(ENTER_NODE)) {
-      return Optional.of(new Decoded(exec.subList(ENTER_NODE.size(), exec.size()), 0));
-    }
-    if (exec.size() > 4
-        && exec.get(0).equals("sh")
-        && exec.get(1).equals("-c")
-        && exec.get(2).equals(STDIN_SCRIPT)
-        && exec.get(3).matches("[1-9][0-9]{0,9}")) {
-      long bytes = Long.parseLong(exec.get(3));
-      if (bytes <= Integer.MAX_VALUE) {
-        return Optional.of(new Decoded(exec.subList(4, exec.size()), (int) bytes));
+  /** Whether {@code exec} is the argv of an opskit agent command. */
+  public static boolean isAgentCommand(List<String> exec) {
+    return exec.equals(EXEC);
+  }
+
+  /**
+   * How the decoder ended: the command it handed on (when it exited 0), its exit status and its
+   * stderr (the reason when the framing did not parse).
+   */
+  public record Decoded(Optional<Command> command, int exitCode, String stderr) {}
+
+  /**
+   * Starts the decoder in {@code shell} (such as {@code ["sh"]}), with {@code pathFirst} folders
+   * ahead of the stand-in {@code nsenter} and the inherited PATH (to choose its {@code head}).
+   */
+  public static Session start(List<String> shell, List<Path> pathFirst) throws IOException {
+    return new Session(shell, pathFirst);
+  }
+
+  /** Starts the decoder in the local {@code sh}. */
+  public static Session start() throws IOException {
+    return start(List.of("sh"), List.of());
+  }
+
+  /**
+   * One run of the decoder: feed it the exec's stdin as it arrives, then {@link #await}. The stream
+   * is never closed (as the exec protocol before v5 cannot), so the decoder must stop reading by
+   * itself. Close to end the shell and delete its files.
+   */
+  public static final class Session implements AutoCloseable {
+    private final Path dir;
+    private final Path out;
+    private final Process process;
+    private final OutputStream stdin;
+
+    private Session(List<String> shell, List<Path> pathFirst) throws IOException {
+      dir = Files.createTempDirectory("opskit-agent-");
+      try {
+        Path bin = Files.createDirectory(dir.resolve("bin"));
+        out = Files.createDirectory(dir.resolve("out"));
+        Path nsenter = bin.resolve("nsenter");
+        Files.writeString(nsenter, NSENTER);
+        Files.setPosixFilePermissions(nsenter, PosixFilePermissions.fromString("rwx------"));
+        List<String> argv = new ArrayList<>(shell);
+        argv.add("-c");
+        argv.add(DECODER);
+        ProcessBuilder builder =
+            new ProcessBuilder(argv)
+                .redirectOutput(dir.resolve("stdout").toFile())
+                .redirectError(dir.resolve("stderr").toFile());
+        List<String> path = new ArrayList<>();
+        pathFirst.forEach(p -> path.add(p.toString()));
+        path.add(bin.toString());
+        path.add(System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        builder.environment().put("PATH", String.join(":", path));
+        builder.environment().put("OPSKIT_AGENT_OUT", out.toString());
+        process = builder.start();
+        stdin = process.getOutputStream();
+      } catch (IOException | RuntimeException e) {
+        delete(dir);
+        throw e;
       }
     }
-    return Optional.empty();
+
+    /** Passes {@code bytes} to the decoder; ignored once it stopped reading. */
+    public void write(byte[] bytes) {
+      try {
+        stdin.write(bytes);
+        stdin.flush();
+      } catch (IOException e) {
+        // the decoder has read all it needs (or died): the rest is not its input
+      }
+    }
+
+    /** A future that completes when the decoder ended. */
+    public CompletableFuture<Process> onExit() {
+      return process.onExit();
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} for the decoder to end.
+     *
+     * @throws IOException when it did not end in time (it is then killed) or its files are unread
+     */
+    public Decoded await(long timeoutMillis) throws IOException, InterruptedException {
+      if (!process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new IOException("the agent's decoder did not end within " + timeoutMillis + " ms");
+      }
+      int exit = process.exitValue();
+      String stderr = text(dir.resolve("stderr"));
+      Path input = out.resolve("stdin");
+      if (exit != 0 || !Files.exists(input)) {
+        return new Decoded(Optional.empty(), exit, stderr);
+      }
+      List<String> argv = new ArrayList<>();
+      for (int i = 1; Files.exists(out.resolve(Integer.toString(i))); i++) {
+        argv.add(text(out.resolve(Integer.toString(i))));
+      }
+      Command command = Command.builder().argv(argv).stdin(Files.readAllBytes(input)).build();
+      return new Decoded(Optional.of(command), exit, stderr);
+    }
+
+    @Override
+    public void close() {
+      process.destroyForcibly();
+      delete(dir);
+    }
+
+    private static String text(Path file) throws IOException {
+      return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+    }
+
+    private static void delete(Path dir) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 }

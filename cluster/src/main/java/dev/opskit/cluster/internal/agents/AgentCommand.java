@@ -1,41 +1,80 @@
 package dev.opskit.cluster.internal.agents;
 
 import dev.opskit.core.Command;
-import java.util.ArrayList;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * How a command reaches a node from its agent pod: {@code nsenter -t 1 -m -u -i -n -p -- ARGV}
- * enters the mount, UTS, IPC, network and PID namespaces of the node's init process (the pod runs
- * with host PID), so ARGV runs with the node's own binaries and files. A command with stdin runs as
- * {@code sh -c 'head -c "$0" | nsenter … -- "$@"' N ARGV}: the exec channel protocol before {@code
- * v5} cannot signal the end of stdin, so the pod's shell reads exactly N bytes and then closes the
- * command's input. The agent image must provide {@code nsenter}, {@code sh} and {@code head}
- * (busybox does).
+ * How a command reaches a node from its agent pod. The exec request names only a constant command,
+ * {@link #EXEC} ({@code sh -c DECODER}), so its URL stays short however long the command's argv is
+ * (an API server or a proxy answers a long request line with 414); the argv and the command's stdin
+ * travel on the exec's stdin, framed as {@link #stdin(Command)} writes:
+ *
+ * <pre>
+ * ARGC\n
+ * per word: NEWLINES\n WORD\n     (NEWLINES: how many newline characters WORD contains)
+ * STDIN_BYTES\n
+ * STDIN
+ * </pre>
+ *
+ * <p>The pod's shell reads each word with {@code IFS= read -r}, one line per call (POSIX {@code
+ * read} takes a pipe one byte at a time, so it never consumes past the framing), joins a word's
+ * lines, and appends it to {@code "$@"}: a word is only ever a variable's value, never parsed,
+ * expanded or split. It then runs {@code nsenter -t 1 -m -u -i -n -p -- "$@"}, which enters the
+ * mount, UTS, IPC, network and PID namespaces of the node's init process (the pod runs with host
+ * PID), so the command runs with the node's own binaries and files. Its stdin is exactly the
+ * STDIN_BYTES that follow, through {@code head -c} (the exec channel protocol before {@code v5}
+ * cannot signal the end of stdin), or {@code /dev/null} when there are none. A frame that does not
+ * parse ends with exit status {@value #MALFORMED} and runs nothing. The agent image must provide
+ * {@code sh}, {@code head} and {@code nsenter} (busybox does).
  */
 public final class AgentCommand {
-  /** The prefix that enters the node's namespaces. */
-  public static final List<String> ENTER_NODE =
-      List.of("nsenter", "-t", "1", "-m", "-u", "-i", "-n", "-p", "--");
+  /** The exit status of the pod's shell when the framing on stdin does not parse. */
+  public static final int MALFORMED = 126;
 
-  /** The script that feeds exactly {@code $0} bytes of stdin to the command. */
-  public static final String STDIN_SCRIPT =
-      "head -c \"$0\" | " + String.join(" ", ENTER_NODE) + " \"$@\"";
+  /** The prefix that enters the node's namespaces. */
+  public static final String ENTER_NODE = "nsenter -t 1 -m -u -i -n -p --";
+
+  /** The script that reads a framed command from stdin and runs it on the node. */
+  public static final String DECODER =
+      String.join(
+          "\n",
+          "bad() { echo \"opskit agent: malformed command on stdin ($1)\" >&2; exit "
+              + MALFORMED
+              + "; }",
+          "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
+          "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
+          "while [ \"$n\" -gt 0 ]; do",
+          "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
+          "  while [ \"$k\" -gt 0 ]; do IFS= read -r l || bad word; a=\"$a",
+          "$l\"; k=$((k - 1)); done",
+          "  set -- \"$@\" \"$a\"; n=$((n - 1))",
+          "done",
+          "read -r s || bad stdin; num \"$s\" stdin",
+          "if [ \"$s\" -eq 0 ]; then exec " + ENTER_NODE + " \"$@\" </dev/null; fi",
+          "head -c \"$s\" | " + ENTER_NODE + " \"$@\"");
+
+  /** The exec argv every agent command is sent as. */
+  public static final List<String> EXEC = List.of("sh", "-c", DECODER);
 
   private AgentCommand() {}
 
-  /** The exec argv that runs {@code command} on the node. */
-  public static List<String> argv(Command command) {
-    List<String> argv = new ArrayList<>();
-    if (command.stdin().length == 0) {
-      argv.addAll(ENTER_NODE);
-    } else {
-      argv.add("sh");
-      argv.add("-c");
-      argv.add(STDIN_SCRIPT);
-      argv.add(String.valueOf(command.stdin().length));
+  /** The exec's stdin that runs {@code command} on the node: its framed argv, then its stdin. */
+  public static byte[] stdin(Command command) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    line(out, Integer.toString(command.argv().size()));
+    for (String word : command.argv()) {
+      line(out, Long.toString(word.chars().filter(c -> c == '\n').count()));
+      line(out, word);
     }
-    argv.addAll(command.argv());
-    return argv;
+    line(out, Integer.toString(command.stdin().length));
+    out.writeBytes(command.stdin());
+    return out.toByteArray();
+  }
+
+  private static void line(ByteArrayOutputStream out, String text) {
+    out.writeBytes(text.getBytes(StandardCharsets.UTF_8));
+    out.write('\n');
   }
 }

@@ -53,8 +53,8 @@ public final class AgentExecutor implements CommandExecutor {
               namespace,
               pod,
               NodeAgentSpec.CONTAINER,
-              AgentCommand.argv(command),
-              command.stdin(),
+              AgentCommand.EXEC,
+              AgentCommand.stdin(command),
               command.timeout().orElse(defaultTimeout));
     } finally {
       permit.close();

@@ -30,6 +30,12 @@ public final class PodExecSession {
   public record Outcome(
       OptionalInt exitCode, byte[] stdout, byte[] stderr, String statusMessage, boolean timedOut) {}
 
+  /**
+   * The most stdin bytes per WebSocket frame: servers and proxies cap a frame's size (64 KB is a
+   * common default), and each write goes out as one frame.
+   */
+  static final int STDIN_FRAME = 32 * 1024;
+
   private PodExecSession() {}
 
   /**
@@ -100,7 +106,9 @@ public final class PodExecSession {
     }
     if (stdin.length > 0) {
       try (OutputStream in = handler.getOutputStream(0)) {
-        in.write(stdin);
+        for (int at = 0; at < stdin.length; at += STDIN_FRAME) {
+          in.write(stdin, at, Math.min(STDIN_FRAME, stdin.length - at));
+        }
       } catch (IOException e) {
         // The command may end before reading all of its input: its status says how it ended.
       }
