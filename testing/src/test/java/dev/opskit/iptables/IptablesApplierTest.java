@@ -70,13 +70,13 @@ class IptablesApplierTest {
     List<String> argv = first.command().argv();
     assertThat(argv.get(2)).doesNotContain("opskit-ssh", "iptables-save", argv.get(4));
     assertThat(argv.get(3)).isEqualTo("sh");
-    // the restores and the read-back share the second call
+    // the restores and the read-back (only the tables the apply owns) share the second call
     assertThat(host.calls().get(1).argvs())
         .containsExactly(
             List.of("iptables-restore", "--noflush", "-w"),
             List.of("ip6tables-restore", "--noflush", "-w"),
-            List.of("iptables-save"),
-            List.of("ip6tables-save"));
+            List.of("iptables", "-w", "-t", "filter", "-S"),
+            List.of("ip6tables", "-w", "-t", "filter", "-S"));
   }
 
   @Test
@@ -109,10 +109,60 @@ class IptablesApplierTest {
     IptablesApplyResult result = IptablesApplier.on(host).apply(list);
     assertThat(result.changed()).isTrue();
     assertThat(result.verified()).isTrue();
-    // one call reads, one call restores and reads back
+    // one call reads, one call restores and reads back the one table it wrote
     assertThat(host.calls().get(1).argvs())
-        .containsExactly(List.of("iptables-restore", "--noflush", "-w"), List.of("iptables-save"));
+        .containsExactly(
+            List.of("iptables-restore", "--noflush", "-w"),
+            List.of("iptables", "-w", "-t", "raw", "-S"));
     assertThat(host.calls()).hasSize(2);
+  }
+
+  @Test
+  void theReadBackListsEveryTableTheApplyChangedAndADifferenceInAnyOfThemRollsBack()
+      throws Exception {
+    FakeHost host = FakeHost.create();
+    IptablesApplier applier = IptablesApplier.on(host);
+    applier.apply(webAllowlist());
+    String rawMode = host.iptablesSave(IpFamily.IPV4);
+    assertThat(rawMode).contains("*raw", "OPSKIT-web").doesNotContain("*filter");
+    NodePortAllowlist conntrack =
+        NodePortAllowlist.builder()
+            .from(webAllowlist())
+            .mode(NodePortAllowlist.Mode.CONNTRACK)
+            .build();
+    // the switch moves the chain from raw to filter; something puts the raw chain back at once
+    host.afterNext(
+        argv -> argv.get(0).equals("iptables-restore"),
+        () -> host.withIptables(IpFamily.IPV4, rawMode));
+    host.clearCalls();
+
+    assertThatThrownBy(() -> applier.apply(conntrack))
+        .isInstanceOfSatisfying(
+            IptablesApplyException.class,
+            e -> {
+              assertThat(e.getMessage()).contains("raw: delete chain OPSKIT-web");
+              assertThat(e.rolledBack()).isTrue();
+            });
+    assertThat(host.calls().get(1).argvs())
+        .contains(
+            List.of("iptables", "-w", "-t", "filter", "-S"),
+            List.of("iptables", "-w", "-t", "raw", "-S"))
+        .doesNotContain(List.of("iptables-save"));
+    assertThat(host.iptablesSave(IpFamily.IPV4)).contains("-A OPSKIT-web -s 198.18.1.0/24");
+    assertThat(applier.verify(webAllowlist()).isEmpty()).isTrue();
+  }
+
+  @Test
+  void aTableThatCannotBeListedAfterTheRestoreFailsVerificationAndRollsBack() {
+    FakeHost host = FakeHost.create().failWhen(argv -> argv.contains("-S"), 4, "table gone");
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(webAllowlist()))
+        .isInstanceOfSatisfying(
+            IptablesApplyException.class,
+            e -> {
+              assertThat(e.getMessage()).contains("cannot list IPV4 table raw: table gone");
+              assertThat(e.rolledBack()).isTrue();
+            });
+    assertThat(host.iptablesSave(IpFamily.IPV4)).doesNotContain("OPSKIT-web");
   }
 
   private static NodePortAllowlist ipsetAllowlist() {
@@ -131,7 +181,7 @@ class IptablesApplierTest {
     assertThat(calls(host))
         .containsExactly(
             "[printenv, ipset, iptables-nft-save, ipset]",
-            "[ipset, iptables-nft-restore, iptables-nft-save, ipset]");
+            "[ipset, iptables-nft-restore, iptables-nft, ipset]");
     assertThat(host.calls().get(1).argvs().get(3))
         .containsExactly("ipset", "save", "opskit-web-v4");
     assertThat(host.ipsets())

@@ -17,9 +17,11 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -229,7 +231,7 @@ public final class ApplyEngine {
       Journal.State before = journalBefore != null ? journalBefore : ownedState(snapshot, change);
       journal = new Journal(Instant.now(), change.state(), before).render();
     }
-    Set<IpFamily> families = families(change.desired());
+    Map<IpFamily, Set<String>> tables = touchedTables(change.desired(), prepared.plans());
     List<String> commands = new ArrayList<>();
     HostRead outcome;
     try {
@@ -239,10 +241,10 @@ public final class ApplyEngine {
               writes,
               batch -> {
                 if (verifyAfterApply) {
-                  host.addReads(
+                  host.addReadBack(
                       batch,
                       !change.ipsetsToDestroy().isEmpty(),
-                      families,
+                      tables,
                       IpsetSync.names(change.ipsets()));
                 }
               },
@@ -264,7 +266,7 @@ public final class ApplyEngine {
       return result.changed(false).verified(true).generation(outcome.generation()).build();
     }
     if (verifyAfterApply) {
-      List<String> differences = differences(change, known, outcome);
+      List<String> differences = differences(change, known, tables, outcome);
       if (!differences.isEmpty()) {
         String restored = recovery.afterFailure(snapshot, outcome.generation());
         throw new IptablesApplyException(
@@ -284,17 +286,49 @@ public final class ApplyEngine {
         .build();
   }
 
+  /**
+   * The tables per family that the read-back lists: those the desired sets fill and those the plans
+   * change. Any other table held nothing of the owners before the apply (else the plan would change
+   * it) and was not written.
+   */
+  private static Map<IpFamily, Set<String>> touchedTables(
+      List<IptablesRuleSet> desired, List<IptablesPlan> plans) {
+    Map<IpFamily, Set<String>> tables = new EnumMap<>(IpFamily.class);
+    for (IptablesRuleSet set : desired) {
+      Set<String> names = tables.computeIfAbsent(set.family(), f -> new LinkedHashSet<>());
+      set.tables().forEach(t -> names.add(t.name()));
+    }
+    for (IptablesPlan plan : plans) {
+      tables
+          .computeIfAbsent(plan.family(), f -> new LinkedHashSet<>())
+          .addAll(plan.restoreInputs().keySet());
+    }
+    return tables;
+  }
+
   /** How the state read back after the writes differs from {@code change}; empty when it holds. */
   private List<String> differences(
-      Change change, Map<IpFamily, Map<String, Rule>> known, HostRead read) {
+      Change change,
+      Map<IpFamily, Map<String, Rule>> known,
+      Map<IpFamily, Set<String>> tables,
+      HostRead read) {
     List<String> differences = new ArrayList<>();
-    Map<IpFamily, IptablesRuleSet> now = new java.util.EnumMap<>(IpFamily.class);
+    Map<IpFamily, Optional<IptablesRuleSet>> now = new EnumMap<>(IpFamily.class);
     for (IptablesRuleSet set : change.desired()) {
-      IptablesRuleSet observed =
+      Optional<IptablesRuleSet> observed =
           now.computeIfAbsent(
               set.family(),
-              family -> host.saved(read, family, known.getOrDefault(family, Map.of())));
-      IptablesPlan left = IptablesPlan.of(observed, set);
+              family ->
+                  host.listed(
+                      read,
+                      family,
+                      tables.get(family),
+                      known.getOrDefault(family, Map.of()),
+                      differences));
+      if (observed.isEmpty()) {
+        continue;
+      }
+      IptablesPlan left = IptablesPlan.of(observed.get(), set);
       if (!left.isEmpty()) {
         differences.add(left.render());
       }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -136,6 +137,87 @@ public final class HostBatches {
     for (String name : new LinkedHashSet<>(ipsetNames)) {
       batch.read(List.of("ipset", "save", name));
     }
+  }
+
+  /**
+   * Adds the read-back of an apply: {@code ipset list -n} when {@code listIpsets}, a listing of
+   * each of {@code tables} per family ({@link #listing}) and {@code ipset save} per set.
+   */
+  public void addReadBack(
+      ShellBatch batch,
+      boolean listIpsets,
+      Map<IpFamily, Set<String>> tables,
+      Collection<String> ipsetNames) {
+    if (listIpsets) {
+      batch.read(ShellBatch.LIST_IPSETS);
+    }
+    tables.forEach((family, names) -> names.forEach(t -> batch.read(listing(family, t))));
+    new LinkedHashSet<>(ipsetNames).forEach(name -> batch.read(List.of("ipset", "save", name)));
+  }
+
+  /**
+   * {@code iptables -w -t TABLE -S}: the rules of one table in the lines {@code iptables-save}
+   * prints. With the nft backend it fetches only that table from the kernel, where {@code
+   * iptables-save} (even with {@code -t}) fetches every table, such as kube-proxy's large nat
+   * table.
+   */
+  private List<String> listing(IpFamily family, String table) {
+    return List.of(programName(family, ""), "-w", "-t", table, "-S");
+  }
+
+  /**
+   * The rules of {@code family} in {@code tables} as {@link #addReadBack} listed them, parsed; or
+   * empty with the reason in {@code failures} when a listing failed.
+   */
+  public Optional<IptablesRuleSet> listed(
+      HostRead read,
+      IpFamily family,
+      Collection<String> tables,
+      Map<String, Rule> known,
+      List<String> failures) {
+    StringBuilder save = new StringBuilder();
+    for (String table : tables) {
+      ExecResult listed =
+          Objects.requireNonNull(read.result(listing(family, table)), "table not listed");
+      if (!listed.isSuccess()) {
+        failures.add(
+            "cannot list "
+                + family
+                + " table "
+                + table
+                + ": "
+                + listed.stderrUtf8().strip()
+                + "\n");
+        return Optional.empty();
+      }
+      appendAsSave(save, table, listed.stdoutUtf8());
+    }
+    return Optional.of(RuleSetParser.parse(family, save.toString(), known));
+  }
+
+  /** Appends {@code iptables -S} output of {@code table} as {@code iptables-save} prints it. */
+  static void appendAsSave(StringBuilder save, String table, String listing) {
+    save.append('*').append(table).append('\n');
+    int rules = save.length();
+    StringBuilder declared = new StringBuilder();
+    int start = 0;
+    while (start < listing.length()) {
+      int end = listing.indexOf('\n', start);
+      if (end < 0) {
+        end = listing.length();
+      }
+      String line = listing.substring(start, end);
+      start = end + 1;
+      if (line.startsWith("-P ")) {
+        String[] words = line.split(" ");
+        declared.append(':').append(words[1]).append(' ').append(words[2]).append(" [0:0]\n");
+      } else if (line.startsWith("-N ")) {
+        declared.append(':').append(line, 3, line.length()).append(" - [0:0]\n");
+      } else if (!line.isEmpty()) {
+        save.append(line).append('\n');
+      }
+    }
+    save.insert(rules, declared).append("COMMIT\n");
   }
 
   /** The {@code iptables-restore --noflush -w} write of {@code input} for {@code family}. */
