@@ -12,6 +12,7 @@ import dev.opskit.iptables.internal.BatchSignals.StaleException;
 import dev.opskit.iptables.internal.BatchSignals.StepFailedException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -123,20 +124,14 @@ public final class HostBatches {
   /**
    * Adds {@code ipset list -n}, {@code iptables-save} per family and {@code ipset save} per set.
    */
-  public void addReads(
+  private void addReads(
       ShellBatch batch,
       boolean listIpsets,
       Collection<IpFamily> families,
       Collection<String> ipsetNames) {
-    if (listIpsets) {
-      batch.read(ShellBatch.LIST_IPSETS);
-    }
-    for (IpFamily family : new LinkedHashSet<>(families)) {
-      batch.read(List.of(programName(family, "-save")));
-    }
-    for (String name : new LinkedHashSet<>(ipsetNames)) {
-      batch.read(List.of("ipset", "save", name));
-    }
+    List<List<String>> saves = new ArrayList<>();
+    new LinkedHashSet<>(families).forEach(f -> saves.add(List.of(programName(f, "-save"))));
+    addSteps(batch, listIpsets, saves, ipsetNames);
   }
 
   /**
@@ -148,10 +143,21 @@ public final class HostBatches {
       boolean listIpsets,
       Map<IpFamily, Set<String>> tables,
       Collection<String> ipsetNames) {
+    List<List<String>> listings = new ArrayList<>();
+    tables.forEach((family, names) -> names.forEach(t -> listings.add(listing(family, t))));
+    addSteps(batch, listIpsets, listings, ipsetNames);
+  }
+
+  /** Adds {@code ipset list -n} when asked, the iptables reads, then {@code ipset save} per set. */
+  private static void addSteps(
+      ShellBatch batch,
+      boolean listIpsets,
+      List<List<String>> iptablesReads,
+      Collection<String> ipsetNames) {
     if (listIpsets) {
       batch.read(ShellBatch.LIST_IPSETS);
     }
-    tables.forEach((family, names) -> names.forEach(t -> batch.read(listing(family, t))));
+    iptablesReads.forEach(batch::read);
     new LinkedHashSet<>(ipsetNames).forEach(name -> batch.read(List.of("ipset", "save", name)));
   }
 
