@@ -70,13 +70,13 @@ class IptablesApplierTest {
     List<String> argv = first.command().argv();
     assertThat(argv.get(2)).doesNotContain("opskit-ssh", "iptables-save", argv.get(4));
     assertThat(argv.get(3)).isEqualTo("sh");
-    // the restores and the read-back (only the tables the apply owns) share the second call
+    // the restores and the read-back share the second call
     assertThat(host.calls().get(1).argvs())
         .containsExactly(
             List.of("iptables-restore", "--noflush", "-w"),
             List.of("ip6tables-restore", "--noflush", "-w"),
-            List.of("iptables", "-w", "-t", "filter", "-S"),
-            List.of("ip6tables", "-w", "-t", "filter", "-S"));
+            List.of("iptables-save"),
+            List.of("ip6tables-save"));
   }
 
   @Test
@@ -109,22 +109,45 @@ class IptablesApplierTest {
     IptablesApplyResult result = IptablesApplier.on(host).apply(list);
     assertThat(result.changed()).isTrue();
     assertThat(result.verified()).isTrue();
-    // one call reads, one call restores and reads back the one table it wrote
+    // one call reads, one call restores and reads back
     assertThat(host.calls().get(1).argvs())
+        .containsExactly(List.of("iptables-restore", "--noflush", "-w"), List.of("iptables-save"));
+    assertThat(host.calls()).hasSize(2);
+  }
+
+  /** A nat table of {@code count} rules of someone else's, as kube-proxy keeps. */
+  private static String foreignNat(int count) {
+    StringBuilder nat = new StringBuilder("*nat\n:KUBE-SERVICES - [0:0]\n");
+    for (int i = 0; i < count; i++) {
+      nat.append("-A KUBE-SERVICES -d 10.96.0.").append(i % 250 + 1).append("/32 -j RETURN\n");
+    }
+    return nat.append("COMMIT\n").toString();
+  }
+
+  @Test
+  void withManyRulesInOtherTablesTheReadBackListsOnlyTheTablesItWrote() throws Exception {
+    FakeHost few = FakeHost.create().withIptables(IpFamily.IPV4, foreignNat(999));
+    IptablesApplier.on(few).apply(webAllowlist());
+    assertThat(few.calls().get(1).argvs()).contains(List.of("iptables-save"));
+
+    FakeHost many = FakeHost.create().withIptables(IpFamily.IPV4, foreignNat(1_000));
+    assertThat(IptablesApplier.on(many).apply(webAllowlist()).verified()).isTrue();
+    assertThat(many.calls().get(1).argvs())
         .containsExactly(
             List.of("iptables-restore", "--noflush", "-w"),
             List.of("iptables", "-w", "-t", "raw", "-S"));
-    assertThat(host.calls()).hasSize(2);
+    assertThat(many.iptablesSave(IpFamily.IPV4)).contains("-A KUBE-SERVICES");
   }
 
   @Test
   void theReadBackListsEveryTableTheApplyChangedAndADifferenceInAnyOfThemRollsBack()
       throws Exception {
-    FakeHost host = FakeHost.create();
+    FakeHost host = FakeHost.create().withIptables(IpFamily.IPV4, foreignNat(1_000));
     IptablesApplier applier = IptablesApplier.on(host);
     applier.apply(webAllowlist());
     String rawMode = host.iptablesSave(IpFamily.IPV4);
     assertThat(rawMode).contains("*raw", "OPSKIT-web").doesNotContain("*filter");
+    String rawTable = rawMode.substring(rawMode.indexOf("*raw"));
     NodePortAllowlist conntrack =
         NodePortAllowlist.builder()
             .from(webAllowlist())
@@ -133,7 +156,9 @@ class IptablesApplierTest {
     // the switch moves the chain from raw to filter; something puts the raw chain back at once
     host.afterNext(
         argv -> argv.get(0).equals("iptables-restore"),
-        () -> host.withIptables(IpFamily.IPV4, rawMode));
+        () ->
+            host.withIptables(
+                IpFamily.IPV4, rawTable.substring(0, rawTable.indexOf("COMMIT\n") + 7)));
     host.clearCalls();
 
     assertThatThrownBy(() -> applier.apply(conntrack))
@@ -154,7 +179,10 @@ class IptablesApplierTest {
 
   @Test
   void aTableThatCannotBeListedAfterTheRestoreFailsVerificationAndRollsBack() {
-    FakeHost host = FakeHost.create().failWhen(argv -> argv.contains("-S"), 4, "table gone");
+    FakeHost host =
+        FakeHost.create()
+            .withIptables(IpFamily.IPV4, foreignNat(1_000))
+            .failWhen(argv -> argv.contains("-S"), 4, "table gone");
     assertThatThrownBy(() -> IptablesApplier.on(host).apply(webAllowlist()))
         .isInstanceOfSatisfying(
             IptablesApplyException.class,
@@ -181,7 +209,7 @@ class IptablesApplierTest {
     assertThat(calls(host))
         .containsExactly(
             "[printenv, ipset, iptables-nft-save, ipset]",
-            "[ipset, iptables-nft-restore, iptables-nft, ipset]");
+            "[ipset, iptables-nft-restore, iptables-nft-save, ipset]");
     assertThat(host.calls().get(1).argvs().get(3))
         .containsExactly("ipset", "save", "opskit-web-v4");
     assertThat(host.ipsets())

@@ -9,6 +9,7 @@ import dev.opskit.iptables.IptablesPlan;
 import dev.opskit.iptables.IptablesRuleSet;
 import dev.opskit.iptables.IptablesSnapshot;
 import dev.opskit.iptables.Rule;
+import dev.opskit.iptables.Table;
 import dev.opskit.iptables.internal.ApplyThreads.Reader;
 import dev.opskit.iptables.internal.BatchSignals.StaleException;
 import dev.opskit.iptables.internal.BatchSignals.StepFailedException;
@@ -34,6 +35,9 @@ import org.slf4j.LoggerFactory;
 public final class ApplyEngine {
   private static final Logger LOG = LoggerFactory.getLogger(IptablesApplier.class);
   static final int ATTEMPTS = 5;
+
+  /** The rules in other tables above which the read-back lists its tables instead of a save. */
+  static final int LISTING_THRESHOLD = 1_000;
 
   private final HostBatches host;
   private final boolean verifyAfterApply;
@@ -231,7 +235,9 @@ public final class ApplyEngine {
       Journal.State before = journalBefore != null ? journalBefore : ownedState(snapshot, change);
       journal = new Journal(Instant.now(), change.state(), before).render();
     }
-    Map<IpFamily, Set<String>> tables = touchedTables(change.desired(), prepared.plans());
+    Set<IpFamily> families = families(change.desired());
+    Map<IpFamily, Set<String>> tables =
+        worthListing(touchedTables(change.desired(), prepared.plans()), snapshot);
     List<String> commands = new ArrayList<>();
     HostRead outcome;
     try {
@@ -244,6 +250,7 @@ public final class ApplyEngine {
                   host.addReadBack(
                       batch,
                       !change.ipsetsToDestroy().isEmpty(),
+                      families,
                       tables,
                       IpsetSync.names(change.ipsets()));
                 }
@@ -287,9 +294,9 @@ public final class ApplyEngine {
   }
 
   /**
-   * The tables per family that the read-back lists: those the desired sets fill and those the plans
-   * change. Any other table held nothing of the owners before the apply (else the plan would change
-   * it) and was not written.
+   * The tables per family that the read-back may list instead of saving every table: those the
+   * desired sets fill and those the plans change. Any other table held nothing of the owners before
+   * the apply (else the plan would change it) and was not written.
    */
   private static Map<IpFamily, Set<String>> touchedTables(
       List<IptablesRuleSet> desired, List<IptablesPlan> plans) {
@@ -306,6 +313,30 @@ public final class ApplyEngine {
     return tables;
   }
 
+  /**
+   * Of {@code tables}, the families whose other tables held at least {@value #LISTING_THRESHOLD}
+   * rules when {@code snapshot} was read (kube-proxy's nat table, say): listing a table then costs
+   * far less than {@code iptables-save}, which with the nft backend fetches every table even with
+   * {@code -t}. With few rules elsewhere one save is cheaper than a listing per table.
+   */
+  private static Map<IpFamily, Set<String>> worthListing(
+      Map<IpFamily, Set<String>> tables, IptablesSnapshot snapshot) {
+    Map<IpFamily, Set<String>> worth = new EnumMap<>(IpFamily.class);
+    tables.forEach(
+        (family, names) -> {
+          int elsewhere = 0;
+          for (Table table : snapshot.ruleSet(family).orElseThrow().tables()) {
+            if (!names.contains(table.name())) {
+              elsewhere += table.chains().stream().mapToInt(c -> c.rules().size()).sum();
+            }
+          }
+          if (elsewhere >= LISTING_THRESHOLD) {
+            worth.put(family, names);
+          }
+        });
+    return worth;
+  }
+
   /** How the state read back after the writes differs from {@code change}; empty when it holds. */
   private List<String> differences(
       Change change,
@@ -319,12 +350,15 @@ public final class ApplyEngine {
           now.computeIfAbsent(
               set.family(),
               family ->
-                  host.listed(
-                      read,
-                      family,
-                      tables.get(family),
-                      known.getOrDefault(family, Map.of()),
-                      differences));
+                  tables.containsKey(family)
+                      ? host.listed(
+                          read,
+                          family,
+                          tables.get(family),
+                          known.getOrDefault(family, Map.of()),
+                          differences)
+                      : Optional.of(
+                          host.saved(read, family, known.getOrDefault(family, Map.of()))));
       if (observed.isEmpty()) {
         continue;
       }

@@ -135,16 +135,25 @@ public final class HostBatches {
   }
 
   /**
-   * Adds the read-back of an apply: {@code ipset list -n} when {@code listIpsets}, a listing of
-   * each of {@code tables} per family ({@link #listing}) and {@code ipset save} per set.
+   * Adds the read-back of an apply: {@code ipset list -n} when {@code listIpsets}, for each of
+   * {@code families} a listing of each of its {@code tables} ({@link #listing}) or, for a family
+   * without tables there, its {@code iptables-save}, and {@code ipset save} per set.
    */
   public void addReadBack(
       ShellBatch batch,
       boolean listIpsets,
+      Collection<IpFamily> families,
       Map<IpFamily, Set<String>> tables,
       Collection<String> ipsetNames) {
     List<List<String>> listings = new ArrayList<>();
-    tables.forEach((family, names) -> names.forEach(t -> listings.add(listing(family, t))));
+    for (IpFamily family : new LinkedHashSet<>(families)) {
+      Set<String> names = tables.get(family);
+      if (names == null) {
+        listings.add(List.of(programName(family, "-save")));
+      } else {
+        names.forEach(t -> listings.add(listing(family, t)));
+      }
+    }
     addSteps(batch, listIpsets, listings, ipsetNames);
   }
 
