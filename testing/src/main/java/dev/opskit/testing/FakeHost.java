@@ -52,7 +52,8 @@ import java.util.function.Predicate;
  * apart with the decoder of the same opskit version and answered framed, with the host-side lock,
  * generation and journal files in the state directory they name: two appliers on one {@code
  * FakeHost} contend as they would on a host. Anything it does not understand throws an {@link
- * IllegalStateException} naming the argv, rather than guessing.
+ * IllegalStateException} naming the argv, rather than guessing. Tables are listed with {@code
+ * iptables -t TABLE -S} too.
  *
  * <p><b>A fresh host</b> ({@link #create()}) has the folders {@code /etc/sysctl.d}, {@code
  * /etc/security/limits.d}, {@code /etc/systemd/system} and {@code /run} (empty), the nf_tables

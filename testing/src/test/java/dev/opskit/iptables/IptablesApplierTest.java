@@ -115,6 +115,84 @@ class IptablesApplierTest {
     assertThat(host.calls()).hasSize(2);
   }
 
+  /** A nat table of {@code count} rules of someone else's, as kube-proxy keeps. */
+  private static String foreignNat(int count) {
+    StringBuilder nat = new StringBuilder("*nat\n:KUBE-SERVICES - [0:0]\n");
+    for (int i = 0; i < count; i++) {
+      nat.append("-A KUBE-SERVICES -d 10.96.0.").append(i % 250 + 1).append("/32 -j RETURN\n");
+    }
+    return nat.append("COMMIT\n").toString();
+  }
+
+  @Test
+  void withManyRulesInOtherTablesTheReadBackListsOnlyTheTablesItWrote() throws Exception {
+    FakeHost few = FakeHost.create().withIptables(IpFamily.IPV4, foreignNat(999));
+    IptablesApplier.on(few).apply(webAllowlist());
+    assertThat(few.calls().get(1).argvs()).contains(List.of("iptables-save"));
+
+    FakeHost many = FakeHost.create().withIptables(IpFamily.IPV4, foreignNat(1_000));
+    assertThat(IptablesApplier.on(many).apply(webAllowlist()).verified()).isTrue();
+    assertThat(many.calls().get(1).argvs())
+        .containsExactly(
+            List.of("iptables-restore", "--noflush", "-w"),
+            List.of("iptables", "-w", "-t", "raw", "-S"));
+    assertThat(many.iptablesSave(IpFamily.IPV4)).contains("-A KUBE-SERVICES");
+  }
+
+  @Test
+  void theReadBackListsEveryTableTheApplyChangedAndADifferenceInAnyOfThemRollsBack()
+      throws Exception {
+    FakeHost host = FakeHost.create().withIptables(IpFamily.IPV4, foreignNat(1_000));
+    IptablesApplier applier = IptablesApplier.on(host);
+    applier.apply(webAllowlist());
+    String rawMode = host.iptablesSave(IpFamily.IPV4);
+    assertThat(rawMode).contains("*raw", "OPSKIT-web").doesNotContain("*filter");
+    String rawTable = rawMode.substring(rawMode.indexOf("*raw"));
+    NodePortAllowlist conntrack =
+        NodePortAllowlist.builder()
+            .from(webAllowlist())
+            .mode(NodePortAllowlist.Mode.CONNTRACK)
+            .build();
+    // the switch moves the chain from raw to filter; something puts the raw chain back at once
+    host.afterNext(
+        argv -> argv.get(0).equals("iptables-restore"),
+        () ->
+            host.withIptables(
+                IpFamily.IPV4, rawTable.substring(0, rawTable.indexOf("COMMIT\n") + 7)));
+    host.clearCalls();
+
+    assertThatThrownBy(() -> applier.apply(conntrack))
+        .isInstanceOfSatisfying(
+            IptablesApplyException.class,
+            e -> {
+              assertThat(e.getMessage()).contains("raw: delete chain OPSKIT-web");
+              assertThat(e.rolledBack()).isTrue();
+            });
+    assertThat(host.calls().get(1).argvs())
+        .contains(
+            List.of("iptables", "-w", "-t", "filter", "-S"),
+            List.of("iptables", "-w", "-t", "raw", "-S"))
+        .doesNotContain(List.of("iptables-save"));
+    assertThat(host.iptablesSave(IpFamily.IPV4)).contains("-A OPSKIT-web -s 198.18.1.0/24");
+    assertThat(applier.verify(webAllowlist()).isEmpty()).isTrue();
+  }
+
+  @Test
+  void aTableThatCannotBeListedAfterTheRestoreFailsVerificationAndRollsBack() {
+    FakeHost host =
+        FakeHost.create()
+            .withIptables(IpFamily.IPV4, foreignNat(1_000))
+            .failWhen(argv -> argv.contains("-S"), 4, "table gone");
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(webAllowlist()))
+        .isInstanceOfSatisfying(
+            IptablesApplyException.class,
+            e -> {
+              assertThat(e.getMessage()).contains("cannot list IPV4 table raw: table gone");
+              assertThat(e.rolledBack()).isTrue();
+            });
+    assertThat(host.iptablesSave(IpFamily.IPV4)).doesNotContain("OPSKIT-web");
+  }
+
   private static NodePortAllowlist ipsetAllowlist() {
     return NodePortAllowlist.builder().from(webAllowlist()).useIpset(true).build();
   }

@@ -5,6 +5,7 @@ import dev.opskit.core.CommandExecutor;
 import dev.opskit.iptables.IpFamily;
 import dev.opskit.iptables.IptablesApplier;
 import dev.opskit.iptables.IptablesApplyResult;
+import dev.opskit.iptables.IptablesBackend;
 import dev.opskit.iptables.NodePortAllowlist;
 import dev.opskit.iptables.PortRange;
 import java.io.IOException;
@@ -24,19 +25,24 @@ import java.util.Locale;
  * plus {@code iptables-restore} of the same input, alone and followed by {@code iptables-save} and
  * {@code ipset save}. Goals, on equal work: the verified apply within 1.15x of the raw restore plus
  * one save (what a careful operator does by hand), the apply without read-back within 1.25x of the
- * raw restore alone, 50x faster than the loop. It also times the ways to read back the owned chain
- * ({@code iptables-save}, {@code iptables-save -t raw}, {@code iptables -t raw -S CHAIN}).
+ * raw restore alone, 50x faster than the loop. It also times the ways to read back the owned table
+ * ({@code iptables-save}, {@code iptables-save -t raw}, {@code iptables -t raw -S} as opskit's
+ * read-back does, {@code iptables -t raw -S CHAIN}), alone and beside 10,000 foreign nat rules as
+ * kube-proxy keeps them.
  *
  * <p>Raw and opskit applies run alternately, each in a fresh namespace after the kernel has settled
  * from deleting the previous one; each ratio is the median of the ratios of adjacent runs, so that
  * drifting load on a shared machine hits both sides alike; untimed applies warm the JVM first, as
  * in a controller that applies often (the first apply in a fresh JVM is reported on its own). Run
  * as root: {@code java -cp opskit.jar dev.opskit.examples.bench.IptablesBenchmark [count [runs
- * [--no-loop]]]}.
+ * [--no-loop] [--legacy]]]}; {@code --legacy} runs every way with the legacy backend's programs.
  */
 public final class IptablesBenchmark {
   private static final int WARMUP_RUNS = 10;
   private static final long SETTLE_MILLIS = 200;
+
+  /** The backend every way uses: nft unless {@code --legacy} is given. */
+  private static IptablesBackend backend = IptablesBackend.NFT;
 
   /** The applier's lock and journal directory: a fresh temporary one, not the host's. */
   private static final Path STATE = stateDirectory();
@@ -55,16 +61,22 @@ public final class IptablesBenchmark {
 
   /**
    * Entry point; the optional arguments are the number of CIDRs (10,000 by default), the number of
-   * timed runs of each way (15) and {@code --no-loop} to skip the slow loop of single commands.
+   * timed runs of each way (15), {@code --no-loop} to skip the slow loop of single commands and
+   * {@code --legacy} for the legacy backend.
    */
   public static void main(String[] args) throws Exception {
     int count = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 15;
-    boolean withLoop = !(args.length > 2 && args[2].equals("--no-loop"));
+    List<String> flags = args.length > 2 ? List.of(args).subList(2, args.length) : List.of();
+    boolean withLoop = !flags.contains("--no-loop");
+    if (flags.contains("--legacy")) {
+      backend = IptablesBackend.LEGACY;
+    }
     List<String> cidrs = cidrs(count);
     NodePortAllowlist rules = allowlist(cidrs, false);
     NodePortAllowlist ipset = allowlist(cidrs, true);
-    System.out.printf(Locale.ROOT, "allowlist of %,d CIDRs, raw PREROUTING, IPv4%n", count);
+    System.out.printf(
+        Locale.ROOT, "allowlist of %,d CIDRs, raw PREROUTING, IPv4, %s%n", count, backend);
 
     double cold = opskitApply(rules, true);
     // untimed warm-up of every way, so that the timed runs measure a warm JVM, as in a controller
@@ -156,40 +168,73 @@ public final class IptablesBenchmark {
 
   /**
    * Times the ways to read back a table holding the allowlist's 10,000 rules, alternating: a full
-   * {@code iptables-save}, {@code iptables-save -t raw}, and {@code iptables -t raw -S CHAIN} (only
-   * the owned chain).
+   * {@code iptables-save}, {@code iptables-save -t raw}, {@code iptables -t raw -S} (the owned
+   * table, as opskit reads back) and {@code iptables -t raw -S CHAIN} (only the owned chain); then
+   * the same beside 10,000 foreign nat rules, as kube-proxy keeps on a node.
    */
   private static void readBacks(NodePortAllowlist list, int runs) throws Exception {
+    String iptables = program("");
     List<List<String>> ways =
         List.of(
-            List.of("iptables-save"),
-            List.of("iptables-save", "-t", "raw"),
-            List.of("iptables", "-w", "-t", "raw", "-S", list.chainName()));
-    List<List<Double>> times = new ArrayList<>();
-    ways.forEach(w -> times.add(new ArrayList<>()));
+            List.of(program("-save")),
+            List.of(program("-save"), "-t", "raw"),
+            List.of(iptables, "-w", "-t", "raw", "-S"),
+            List.of(iptables, "-w", "-t", "raw", "-S", list.chainName()));
     try (IptablesBenchNetwork net = new IptablesBenchNetwork()) {
       CommandExecutor node = net.executor(net.namespace("node"));
-      node.execute(
-              Command.of("iptables-restore", "--noflush", "-w")
-                  .withStdin(list.ruleSet(IpFamily.IPV4).render()))
-          .requireSuccess();
+      restore(node, list.ruleSet(IpFamily.IPV4).render());
       settle();
-      for (int i = 0; i < runs; i++) {
-        for (int w = 0; w < ways.size(); w++) {
-          long start = System.nanoTime();
-          node.execute(Command.of(ways.get(w))).requireSuccess();
-          times.get(w).add(since(start));
-        }
+      timeReadBacks(node, ways, runs, "");
+      StringBuilder nat = new StringBuilder("*nat\n:KUBE-SERVICES - [0:0]\n");
+      nat.append("-A PREROUTING -j KUBE-SERVICES\n");
+      for (int i = 0; i < 10_000; i++) {
+        nat.append("-A KUBE-SERVICES -d 10.96.")
+            .append(i / 250)
+            .append('.')
+            .append(i % 250 + 1)
+            .append("/32 -p tcp -m comment --comment \"ns/svc-")
+            .append(i)
+            .append("\" -m tcp --dport 80 -j DNAT --to-destination 10.244.0.")
+            .append(i % 250 + 1)
+            .append(":8080\n");
+      }
+      restore(node, nat.append("COMMIT\n").toString());
+      settle();
+      timeReadBacks(node, ways, runs, ", 10,000 nat rules beside");
+    }
+  }
+
+  private static void timeReadBacks(
+      CommandExecutor node, List<List<String>> ways, int runs, String label) throws Exception {
+    List<List<Double>> times = new ArrayList<>();
+    ways.forEach(w -> times.add(new ArrayList<>()));
+    for (int i = 0; i < runs; i++) {
+      for (int w = 0; w < ways.size(); w++) {
+        long start = System.nanoTime();
+        node.execute(Command.of(ways.get(w))).requireSuccess();
+        times.get(w).add(since(start));
       }
     }
     for (int w = 0; w < ways.size(); w++) {
       System.out.printf(
           Locale.ROOT,
-          "read back with %-36s %8.1f ms = %.2fx iptables-save%n",
+          "read back with %-46s %8.1f ms = %.2fx %s%s%n",
           String.join(" ", ways.get(w)) + ":",
           median(times.get(w)),
-          pairedRatio(times.get(w), times.get(0)));
+          pairedRatio(times.get(w), times.get(0)),
+          ways.get(0).get(0),
+          label);
     }
+  }
+
+  /** The program of the benchmark's backend with {@code suffix}, for IPv4. */
+  private static String program(String suffix) {
+    return backend.program(IpFamily.IPV4, suffix);
+  }
+
+  private static void restore(CommandExecutor node, String input) throws Exception {
+    node.execute(Command.of(program("-restore"), "--noflush", "-w").withStdin(input))
+        .requireSuccess();
   }
 
   /** A timed action returning milliseconds. */
@@ -267,10 +312,13 @@ public final class IptablesBenchmark {
       CommandExecutor node = net.executor(net.namespace("node"));
       IptablesApplier applier =
           IptablesApplier.builder(node)
+              .backend(backend)
               .verifyAfterApply(verify)
               .stateDirectory(STATE.toString())
               .build();
-      applier.backend();
+      // an untimed read first, as in a controller that applies often: the applier learns the
+      // host's namespace key once
+      applier.observe(IpFamily.IPV4);
       settle();
       long start = System.nanoTime();
       IptablesApplyResult result = applier.apply(list);
@@ -285,6 +333,7 @@ public final class IptablesBenchmark {
     try (IptablesBenchNetwork net = new IptablesBenchNetwork()) {
       IptablesApplier applier =
           IptablesApplier.builder(net.executor(net.namespace("node")))
+              .backend(backend)
               .stateDirectory(STATE.toString())
               .build();
       applier.apply(list);
@@ -304,10 +353,9 @@ public final class IptablesBenchmark {
       CommandExecutor node = net.executor(net.namespace("node"));
       settle();
       long start = System.nanoTime();
-      node.execute(Command.of("iptables-restore", "--noflush", "-w").withStdin(input))
-          .requireSuccess();
+      restore(node, input);
       double restored = since(start);
-      node.execute(Command.of("iptables-save")).requireSuccess();
+      node.execute(Command.of(program("-save"))).requireSuccess();
       return new double[] {restored, since(start)};
     }
   }
@@ -321,10 +369,9 @@ public final class IptablesBenchmark {
       settle();
       long start = System.nanoTime();
       node.execute(Command.of("ipset", "restore").withStdin(sets)).requireSuccess();
-      node.execute(Command.of("iptables-restore", "--noflush", "-w").withStdin(rules))
-          .requireSuccess();
+      restore(node, rules);
       double restored = since(start);
-      node.execute(Command.of("iptables-save")).requireSuccess();
+      node.execute(Command.of(program("-save"))).requireSuccess();
       node.execute(Command.of("ipset", "save", list.ipsetName(IpFamily.IPV4))).requireSuccess();
       return new double[] {restored, since(start)};
     }

@@ -9,6 +9,7 @@ import dev.opskit.iptables.IptablesPlan;
 import dev.opskit.iptables.IptablesRuleSet;
 import dev.opskit.iptables.IptablesSnapshot;
 import dev.opskit.iptables.Rule;
+import dev.opskit.iptables.Table;
 import dev.opskit.iptables.internal.ApplyThreads.Reader;
 import dev.opskit.iptables.internal.BatchSignals.StaleException;
 import dev.opskit.iptables.internal.BatchSignals.StepFailedException;
@@ -17,9 +18,11 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +35,9 @@ import org.slf4j.LoggerFactory;
 public final class ApplyEngine {
   private static final Logger LOG = LoggerFactory.getLogger(IptablesApplier.class);
   static final int ATTEMPTS = 5;
+
+  /** The rules in other tables above which the read-back lists its tables instead of a save. */
+  static final int LISTING_THRESHOLD = 1_000;
 
   private final HostBatches host;
   private final boolean verifyAfterApply;
@@ -230,6 +236,8 @@ public final class ApplyEngine {
       journal = new Journal(Instant.now(), change.state(), before).render();
     }
     Set<IpFamily> families = families(change.desired());
+    Map<IpFamily, Set<String>> tables =
+        worthListing(touchedTables(change.desired(), prepared.plans()), snapshot);
     List<String> commands = new ArrayList<>();
     HostRead outcome;
     try {
@@ -239,10 +247,11 @@ public final class ApplyEngine {
               writes,
               batch -> {
                 if (verifyAfterApply) {
-                  host.addReads(
+                  host.addReadBack(
                       batch,
                       !change.ipsetsToDestroy().isEmpty(),
                       families,
+                      tables,
                       IpsetSync.names(change.ipsets()));
                 }
               },
@@ -264,7 +273,7 @@ public final class ApplyEngine {
       return result.changed(false).verified(true).generation(outcome.generation()).build();
     }
     if (verifyAfterApply) {
-      List<String> differences = differences(change, known, outcome);
+      List<String> differences = differences(change, known, tables, outcome);
       if (!differences.isEmpty()) {
         String restored = recovery.afterFailure(snapshot, outcome.generation());
         throw new IptablesApplyException(
@@ -284,17 +293,76 @@ public final class ApplyEngine {
         .build();
   }
 
+  /**
+   * The tables per family that the read-back may list instead of saving every table: those the
+   * desired sets fill and those the plans change. Any other table held nothing of the owners before
+   * the apply (else the plan would change it) and was not written.
+   */
+  private static Map<IpFamily, Set<String>> touchedTables(
+      List<IptablesRuleSet> desired, List<IptablesPlan> plans) {
+    Map<IpFamily, Set<String>> tables = new EnumMap<>(IpFamily.class);
+    for (IptablesRuleSet set : desired) {
+      Set<String> names = tables.computeIfAbsent(set.family(), f -> new LinkedHashSet<>());
+      set.tables().forEach(t -> names.add(t.name()));
+    }
+    for (IptablesPlan plan : plans) {
+      tables
+          .computeIfAbsent(plan.family(), f -> new LinkedHashSet<>())
+          .addAll(plan.restoreInputs().keySet());
+    }
+    return tables;
+  }
+
+  /**
+   * Of {@code tables}, the families whose other tables held at least {@value #LISTING_THRESHOLD}
+   * rules when {@code snapshot} was read (kube-proxy's nat table, say): listing a table then costs
+   * far less than {@code iptables-save}, which with the nft backend fetches every table even with
+   * {@code -t}. With few rules elsewhere one save is cheaper than a listing per table.
+   */
+  private static Map<IpFamily, Set<String>> worthListing(
+      Map<IpFamily, Set<String>> tables, IptablesSnapshot snapshot) {
+    Map<IpFamily, Set<String>> worth = new EnumMap<>(IpFamily.class);
+    tables.forEach(
+        (family, names) -> {
+          int elsewhere = 0;
+          for (Table table : snapshot.ruleSet(family).orElseThrow().tables()) {
+            if (!names.contains(table.name())) {
+              elsewhere += table.chains().stream().mapToInt(c -> c.rules().size()).sum();
+            }
+          }
+          if (elsewhere >= LISTING_THRESHOLD) {
+            worth.put(family, names);
+          }
+        });
+    return worth;
+  }
+
   /** How the state read back after the writes differs from {@code change}; empty when it holds. */
   private List<String> differences(
-      Change change, Map<IpFamily, Map<String, Rule>> known, HostRead read) {
+      Change change,
+      Map<IpFamily, Map<String, Rule>> known,
+      Map<IpFamily, Set<String>> tables,
+      HostRead read) {
     List<String> differences = new ArrayList<>();
-    Map<IpFamily, IptablesRuleSet> now = new java.util.EnumMap<>(IpFamily.class);
+    Map<IpFamily, Optional<IptablesRuleSet>> now = new EnumMap<>(IpFamily.class);
     for (IptablesRuleSet set : change.desired()) {
-      IptablesRuleSet observed =
+      Optional<IptablesRuleSet> observed =
           now.computeIfAbsent(
               set.family(),
-              family -> host.saved(read, family, known.getOrDefault(family, Map.of())));
-      IptablesPlan left = IptablesPlan.of(observed, set);
+              family ->
+                  tables.containsKey(family)
+                      ? host.listed(
+                          read,
+                          family,
+                          tables.get(family),
+                          known.getOrDefault(family, Map.of()),
+                          differences)
+                      : Optional.of(
+                          host.saved(read, family, known.getOrDefault(family, Map.of()))));
+      if (observed.isEmpty()) {
+        continue;
+      }
+      IptablesPlan left = IptablesPlan.of(observed.get(), set);
       if (!left.isEmpty()) {
         differences.add(left.render());
       }

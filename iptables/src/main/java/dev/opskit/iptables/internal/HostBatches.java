@@ -12,6 +12,7 @@ import dev.opskit.iptables.internal.BatchSignals.StaleException;
 import dev.opskit.iptables.internal.BatchSignals.StepFailedException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -122,20 +124,115 @@ public final class HostBatches {
   /**
    * Adds {@code ipset list -n}, {@code iptables-save} per family and {@code ipset save} per set.
    */
-  public void addReads(
+  private void addReads(
       ShellBatch batch,
       boolean listIpsets,
       Collection<IpFamily> families,
       Collection<String> ipsetNames) {
+    List<List<String>> saves = new ArrayList<>();
+    new LinkedHashSet<>(families).forEach(f -> saves.add(List.of(programName(f, "-save"))));
+    addSteps(batch, listIpsets, saves, ipsetNames);
+  }
+
+  /**
+   * Adds the read-back of an apply: {@code ipset list -n} when {@code listIpsets}, for each of
+   * {@code families} a listing of each of its {@code tables} ({@link #listing}) or, for a family
+   * without tables there, its {@code iptables-save}, and {@code ipset save} per set.
+   */
+  public void addReadBack(
+      ShellBatch batch,
+      boolean listIpsets,
+      Collection<IpFamily> families,
+      Map<IpFamily, Set<String>> tables,
+      Collection<String> ipsetNames) {
+    List<List<String>> listings = new ArrayList<>();
+    for (IpFamily family : new LinkedHashSet<>(families)) {
+      Set<String> names = tables.get(family);
+      if (names == null) {
+        listings.add(List.of(programName(family, "-save")));
+      } else {
+        names.forEach(t -> listings.add(listing(family, t)));
+      }
+    }
+    addSteps(batch, listIpsets, listings, ipsetNames);
+  }
+
+  /** Adds {@code ipset list -n} when asked, the iptables reads, then {@code ipset save} per set. */
+  private static void addSteps(
+      ShellBatch batch,
+      boolean listIpsets,
+      List<List<String>> iptablesReads,
+      Collection<String> ipsetNames) {
     if (listIpsets) {
       batch.read(ShellBatch.LIST_IPSETS);
     }
-    for (IpFamily family : new LinkedHashSet<>(families)) {
-      batch.read(List.of(programName(family, "-save")));
+    iptablesReads.forEach(batch::read);
+    new LinkedHashSet<>(ipsetNames).forEach(name -> batch.read(List.of("ipset", "save", name)));
+  }
+
+  /**
+   * {@code iptables -w -t TABLE -S}: the rules of one table in the lines {@code iptables-save}
+   * prints. With the nft backend it fetches only that table from the kernel, where {@code
+   * iptables-save} (even with {@code -t}) fetches every table, such as kube-proxy's large nat
+   * table.
+   */
+  private List<String> listing(IpFamily family, String table) {
+    return List.of(programName(family, ""), "-w", "-t", table, "-S");
+  }
+
+  /**
+   * The rules of {@code family} in {@code tables} as {@link #addReadBack} listed them, parsed; or
+   * empty with the reason in {@code failures} when a listing failed.
+   */
+  public Optional<IptablesRuleSet> listed(
+      HostRead read,
+      IpFamily family,
+      Collection<String> tables,
+      Map<String, Rule> known,
+      List<String> failures) {
+    StringBuilder save = new StringBuilder();
+    for (String table : tables) {
+      ExecResult listed =
+          Objects.requireNonNull(read.result(listing(family, table)), "table not listed");
+      if (!listed.isSuccess()) {
+        failures.add(
+            "cannot list "
+                + family
+                + " table "
+                + table
+                + ": "
+                + listed.stderrUtf8().strip()
+                + "\n");
+        return Optional.empty();
+      }
+      appendAsSave(save, table, listed.stdoutUtf8());
     }
-    for (String name : new LinkedHashSet<>(ipsetNames)) {
-      batch.read(List.of("ipset", "save", name));
+    return Optional.of(RuleSetParser.parse(family, save.toString(), known));
+  }
+
+  /** Appends {@code iptables -S} output of {@code table} as {@code iptables-save} prints it. */
+  static void appendAsSave(StringBuilder save, String table, String listing) {
+    save.append('*').append(table).append('\n');
+    int rules = save.length();
+    StringBuilder declared = new StringBuilder();
+    int start = 0;
+    while (start < listing.length()) {
+      int end = listing.indexOf('\n', start);
+      if (end < 0) {
+        end = listing.length();
+      }
+      String line = listing.substring(start, end);
+      start = end + 1;
+      if (line.startsWith("-P ")) {
+        String[] words = line.split(" ");
+        declared.append(':').append(words[1]).append(' ').append(words[2]).append(" [0:0]\n");
+      } else if (line.startsWith("-N ")) {
+        declared.append(':').append(line, 3, line.length()).append(" - [0:0]\n");
+      } else if (!line.isEmpty()) {
+        save.append(line).append('\n');
+      }
     }
+    save.insert(rules, declared).append("COMMIT\n");
   }
 
   /** The {@code iptables-restore --noflush -w} write of {@code input} for {@code family}. */

@@ -51,11 +51,17 @@ import java.util.UUID;
  * resolution), from which each step's {@link StepRecord} gets its duration.
  */
 public final class ShellBatch {
-  /** The step that reads {@code SSH_CONNECTION} (exit 1 when unset). */
+  /**
+   * The step that reads {@code SSH_CONNECTION} (exit 1 when unset), as {@code printenv} would; the
+   * script answers it with its own builtins, without starting a process.
+   */
   public static final List<String> SSH_CONNECTION = List.of("printenv", "SSH_CONNECTION");
 
   /** The step that lists the names of the host's ipsets. */
   public static final List<String> LIST_IPSETS = List.of("ipset", "list", "-n");
+
+  /** The most words a batched command may have. */
+  static final int MAX_WORDS = 5;
 
   /** The most input bytes a batch carries in positional arguments. */
   static final int EMBEDDED_LIMIT = 16 * 1024;
@@ -68,10 +74,11 @@ public final class ShellBatch {
    * the expected generation ({@code -} for a read batch), $5 1 when the first stdin payload is a
    * journal, $6 the network namespace's key ({@code -}: read it from {@code /proc/self/ns/net}), $7
    * the number of stdin payloads, then their sizes in bytes, then per step a kind ({@code r} read,
-   * {@code a} write fed from the next argument, {@code p} write fed from the staged payload whose
-   * index is the next argument), the number of argv words (1 to 3), the input or payload index, and
-   * the words. The first stdout line is {@code MARKER GENERATION JOURNAL NAMESPACE}, or {@code
-   * MARKER ! REASON DETAIL} when the batch ran nothing.
+   * {@code e} the read of {@code SSH_CONNECTION}, {@code a} write fed from the next argument,
+   * {@code p} write fed from the staged payload whose index is the next argument), the number of
+   * argv words (1 to 5), the input or payload index, and the words. The first stdout line is {@code
+   * MARKER GENERATION JOURNAL NAMESPACE}, or {@code MARKER ! REASON DETAIL} when the batch ran
+   * nothing.
    */
   static final String SCRIPT =
       String.join(
@@ -115,6 +122,7 @@ public final class ShellBatch {
           "  case $k in",
           "    a) printf '%s' \"$in\" | \"$@\" ;;",
           "    s) \"$@\" ;;",
+          "    e) if [ -n \"${SSH_CONNECTION+x}\" ]; then printf '%s\\n' \"$SSH_CONNECTION\"; else false; fi ;;",
           "    p) \"$@\" <\"$f.in$x\" ;;",
           "    *) \"$@\" </dev/null ;;",
           "  esac",
@@ -132,10 +140,12 @@ public final class ShellBatch {
           "    1) run \"$k\" \"$1\" ;;",
           "    2) run \"$k\" \"$1\" \"$2\" ;;",
           "    3) run \"$k\" \"$1\" \"$2\" \"$3\" ;;",
+          "    4) run \"$k\" \"$1\" \"$2\" \"$3\" \"$4\" ;;",
+          "    5) run \"$k\" \"$1\" \"$2\" \"$3\" \"$4\" \"$5\" ;;",
           "    *) exit 2 ;;",
           "  esac",
           "  shift \"$nw\"",
-          "  if [ \"$s\" != 0 ] && [ \"$k\" != r ]; then clean; exit 0; fi",
+          "  case $s$k in 0*|*r|*e) ;; *) clean; exit 0 ;; esac",
           "done",
           "if [ \"$g\" != - ] && [ -s \"$f.journal\" ]; then : >\"$f.journal\"; fi",
           "clean",
@@ -280,14 +290,14 @@ public final class ShellBatch {
     return this;
   }
 
-  /** Adds a read: {@code argv} (one to three words) with stdin from {@code /dev/null}. */
+  /** Adds a read: {@code argv} (one to five words) with stdin from {@code /dev/null}. */
   public ShellBatch read(List<String> argv) {
     steps.add(new Step(checkArgv(argv), null, -1));
     return this;
   }
 
   /**
-   * Adds a write: {@code argv} (one to three words) reading {@code input}; when it fails, the batch
+   * Adds a write: {@code argv} (one to five words) reading {@code input}; when it fails, the batch
    * stops after it.
    */
   public ShellBatch write(List<String> argv, String input) {
@@ -358,7 +368,7 @@ public final class ShellBatch {
     }
     for (Step step : steps) {
       if (!step.isWrite()) {
-        argv.add("r");
+        argv.add(step.argv().equals(SSH_CONNECTION) ? "e" : "r");
       } else if (step.payload() < 0) {
         argv.add("a");
       } else {
@@ -402,9 +412,9 @@ public final class ShellBatch {
   }
 
   private static List<String> checkArgv(List<String> argv) {
-    if (argv.isEmpty() || argv.size() > 3) {
+    if (argv.isEmpty() || argv.size() > MAX_WORDS) {
       throw new IllegalArgumentException(
-          "a batched command has one to three words, was " + argv.size() + ": " + argv);
+          "a batched command has one to " + MAX_WORDS + " words, was " + argv.size() + ": " + argv);
     }
     for (String word : argv) {
       if (word.isEmpty()) {

@@ -137,7 +137,7 @@ public final class ShellBatchDecoder {
         at += 2;
         String input =
             switch (kind) {
-              case "r" -> null;
+              case "r", "e" -> null;
               case "a" -> argv.get(at++);
               case "s" -> new String(stdin, StandardCharsets.UTF_8);
               case "p" -> payloads.get(Integer.parseInt(argv.get(at++)));

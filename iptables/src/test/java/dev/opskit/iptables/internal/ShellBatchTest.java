@@ -119,16 +119,26 @@ class ShellBatchTest {
   }
 
   @Test
-  void unsetSshConnectionExitsOneAsPrintenvDoes() throws Exception {
-    ShellBatch batch = batch().read(ShellBatch.SSH_CONNECTION);
+  void unsetSshConnectionExitsOneAsPrintenvDoesWithoutStartingIt() throws Exception {
+    // a printenv on the PATH that leaves a trace: the script must answer with its own builtins
+    Path ran = bin.resolve("printenv-ran");
+    program("printenv", "touch '" + ran + "'; echo wrong");
+    program("xtables", "echo \"$*\"");
+    ShellBatch batch =
+        batch().read(ShellBatch.SSH_CONNECTION).read(List.of("xtables", "-w", "-t", "raw", "-S"));
     // an explicit empty value is still set; only the unset case exits 1
-    assertThat(run(batch, Map.of("SSH_CONNECTION", "")).get(0).exitCode()).hasValue(0);
+    List<ExecResult> set = run(batch, Map.of("SSH_CONNECTION", ""));
+    assertThat(set.get(0).exitCode()).hasValue(0);
+    assertThat(set.get(0).stdoutUtf8()).isEqualTo("\n");
     List<String> argv = new ArrayList<>(List.of("env", "-u", "SSH_CONNECTION"));
-    argv.addAll(batch.command().argv());
-    List<ExecResult> results =
-        batch.results(LocalExecutor.create().execute(Command.of(argv))).steps();
+    argv.addAll(withPath(batch.command(), Map.of()).argv());
+    Command unset = Command.builder().from(withPath(batch.command(), Map.of())).argv(argv).build();
+    List<ExecResult> results = batch.results(LocalExecutor.create().execute(unset)).steps();
     assertThat(results.get(0).exitCode()).hasValue(1);
     assertThat(results.get(0).stdoutUtf8()).isEmpty();
+    // a read that fails does not end the batch; a five-word step gets all its words
+    assertThat(results.get(1).stdoutUtf8()).isEqualTo("-w -t raw -S\n");
+    assertThat(ran).doesNotExist();
   }
 
   @Test
@@ -379,9 +389,9 @@ class ShellBatchTest {
     assertThatThrownBy(() -> batch().read(List.of("ipset", "save", "")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("empty word");
-    assertThatThrownBy(() -> batch().write(List.of("a", "b", "c", "d"), ""))
+    assertThatThrownBy(() -> batch().write(List.of("a", "b", "c", "d", "e", "f"), ""))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("one to three words, was 4");
+        .hasMessageContaining("one to 5 words, was 6");
   }
 
   @Test

@@ -370,8 +370,31 @@ public final class Netfilter {
   }
 
   /**
-   * Runs one {@code iptables} command ({@code [-w [N]] [-t TABLE] -A|-I|-D|-C|-N|-X|-F|-P|-Z CHAIN
-   * ...}) as a one-line restore of its table.
+   * {@code iptables -t TABLE -S} output: the built-in chains' policies, the other chains, then the
+   * rules, each as {@code iptables-save} prints it; a table never used lists its built-in chains.
+   */
+  private String list(IptablesBackend backend, IpFamily family, String table) {
+    StringBuilder out = new StringBuilder();
+    String saved = save(backend, family, Optional.of(table));
+    if (saved.isEmpty()) {
+      Table.builtinChains(table).forEach(c -> out.append("-P ").append(c).append(" ACCEPT\n"));
+      return out.toString();
+    }
+    for (String line : saved.split("\n")) {
+      if (line.startsWith(":")) {
+        String[] words = line.substring(1).split(" ");
+        out.append(words[1].equals("-") ? "-N " + words[0] : "-P " + words[0] + " " + words[1]);
+        out.append('\n');
+      } else if (line.startsWith("-A ")) {
+        out.append(line).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  /**
+   * Runs one {@code iptables} command ({@code [-w [N]] [-t TABLE] -S} or {@code -A|-I|-D|-C|-N|-X|
+   * -F|-P|-Z CHAIN ...}) as a one-line restore of its table.
    */
   public Output command(
       String program, IptablesBackend backend, IpFamily family, List<String> args) {
@@ -388,6 +411,9 @@ public final class Netfilter {
       } else {
         words.add(arg.matches(".*\\s.*") ? "\"" + arg + "\"" : arg);
       }
+    }
+    if (words.equals(List.of("-S"))) {
+      return Output.ok(list(backend, family, table));
     }
     if (words.isEmpty() || !words.get(0).matches("-[AIDNXFPCZ]")) {
       throw new IllegalStateException("FakeHost does not understand: " + program + " " + args);
