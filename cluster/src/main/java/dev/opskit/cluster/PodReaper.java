@@ -58,9 +58,12 @@ import okhttp3.Call;
  *       timeout) is followed by a read of the pod: gone or being deleted counts as deleted.
  *   <li>Requests follow {@link ReapPolicy#requests()}: timeouts, retries with backoff, a global
  *       pause on 429 honouring {@code Retry-After}, and a retry budget for the whole run.
- *   <li>Lists are paged with {@code limit}/{@code continue}: one page is in memory at a time. When
- *       a {@code continue} token expires (410 Gone) the list starts again from the first page,
- *       skipping pods already handled. Unknown JSON fields from newer servers are ignored.
+ *   <li>Lists are paged with {@code limit}/{@code continue}: one page is in memory at a time. The
+ *       first page holds {@link ReapPolicy#pageSize()} pods; once a page shows that the server
+ *       applies the phase selector (every pod on it is in that phase), later pages ask for {@link
+ *       ReapPolicy#selectedPageSize()}. When a {@code continue} token expires (410 Gone) the list
+ *       starts again from the first page, skipping pods already handled. Unknown JSON fields from
+ *       newer servers are ignored.
  *   <li>A run that cannot finish (a list failing after retries, the retry budget spent) returns the
  *       report of what it did, {@linkplain ReapReport#complete() marked incomplete}.
  *   <li>Job-owned pods are kept by default, and {@link ReapPolicy#maxDeletions()} caps a run.
@@ -189,10 +192,11 @@ public final class PodReaper {
       String fieldSelector = fields.toString();
       String token = null;
       int restarts = 0;
+      int limit = policy.pageSize();
       while (true) {
         V1PodList page;
         try {
-          page = list(namespace, fieldSelector, token);
+          page = list(namespace, fieldSelector, limit, token);
         } catch (ClusterRequestException e) {
           if (e.statusCode() == 410 && token != null) {
             if (++restarts > MAX_RESTARTS) {
@@ -204,6 +208,7 @@ public final class PodReaper {
                   e);
             }
             token = null;
+            limit = policy.pageSize();
             continue;
           }
           throw e;
@@ -211,7 +216,11 @@ public final class PodReaper {
         List<V1Pod> items = page.getItems() == null ? List.of() : page.getItems();
         listener.pageListed(pages.incrementAndGet(), items.size());
         scanned.addAndGet(items.size());
-        reapPage(items, phase, workers);
+        if (reapPage(items, phase, workers)) {
+          // The server applied the selector, and it counts limit after selecting: a larger page
+          // holds only pods this run looks at.
+          limit = policy.selectedPageSize();
+        }
         String next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
         if (next == null || next.isEmpty() || cap.get() || stop.get() != null) {
           return;
@@ -224,7 +233,7 @@ public final class PodReaper {
       }
     }
 
-    V1PodList list(Optional<String> namespace, String fieldSelector, String token)
+    V1PodList list(Optional<String> namespace, String fieldSelector, int limit, String token)
         throws IOException, InterruptedException {
       String request =
           "GET "
@@ -241,13 +250,13 @@ public final class PodReaper {
                       ? api.listNamespacedPod(namespace.get())
                           .fieldSelector(fieldSelector)
                           .labelSelector(policy.labelSelector().orElse(null))
-                          .limit(policy.pageSize())
+                          .limit(limit)
                           ._continue(token)
                           .buildCall(null)
                       : api.listPodForAllNamespaces()
                           .fieldSelector(fieldSelector)
                           .labelSelector(policy.labelSelector().orElse(null))
-                          .limit(policy.pageSize())
+                          .limit(limit)
                           ._continue(token)
                           .buildCall(null);
               return PodListJson.execute(retrier.newCall(call));
@@ -258,10 +267,12 @@ public final class PodReaper {
       }
     }
 
-    void reapPage(List<V1Pod> items, String phase, ExecutorService workers)
+    /** Reaps one page; returns whether every pod on it was in {@code phase}. */
+    boolean reapPage(List<V1Pod> items, String phase, ExecutorService workers)
         throws InterruptedException {
       Instant now = clock.instant();
       List<Future<?>> inFlight = new ArrayList<>();
+      boolean allInPhase = true;
       for (V1Pod pod : items) {
         if (stop.get() != null) {
           break;
@@ -269,6 +280,7 @@ public final class PodReaper {
         PodFacts facts = new PodFacts(pod);
         if (!facts.phase().equals(phase)) {
           notTerminal.incrementAndGet();
+          allInPhase = false;
           continue;
         }
         if (!handled.add(
@@ -308,6 +320,7 @@ public final class PodReaper {
           throw new IllegalStateException("delete task failed unexpectedly", e.getCause());
         }
       }
+      return allInPhase;
     }
 
     Optional<String> whyKeep(PodFacts facts, ReapedPod entry, Instant now) {

@@ -323,15 +323,7 @@ class PodReaperIT {
 
   @Test
   void pagesThroughTenThousandPodsWithBoundedPages() throws Exception {
-    List<V1Pod> pods = new ArrayList<>();
-    for (int i = 0; i < 10_000; i++) {
-      V1Pod pod =
-          i % 4 == 0
-              ? TestPods.failed("ns-" + (i % 7), "pod-" + i, "Error", 1, Duration.ofHours(2))
-              : TestPods.running("ns-" + (i % 7), "pod-" + i);
-      pods.add(pod);
-    }
-    fixture.createPods(pods);
+    seedEveryFourthFailed(10_000);
     fixture.ignoreFieldSelectors(false);
     List<Integer> pageSizes = new CopyOnWriteArrayList<>();
     ReapReport report =
@@ -343,16 +335,58 @@ class PodReaperIT {
                     pageSizes.add(podCount);
                   }
                 })
-            .reap(fast().pageSize(200).concurrency(8).build());
+            .reap(fast().pageSize(200).selectedPageSize(800).concurrency(8).build());
     assertThat(report.deleted()).hasSize(2_500);
     assertThat(report.scanned()).isEqualTo(2_500);
-    assertThat(pageSizes).hasSize(13).allSatisfy(size -> assertThat(size).isLessThanOrEqualTo(200));
+    assertThat(pageSizes).containsExactly(200, 800, 800, 700);
     List<RecordedCall> lists = fixture.requests("GET", "/api/v1/pods");
-    assertThat(lists).hasSize(13);
+    assertThat(lists).hasSize(4);
     assertThat(lists.get(0).queryParameter("continue")).isEmpty();
-    assertThat(lists.subList(1, 13))
+    assertThat(lists.subList(1, 4))
         .allSatisfy(call -> assertThat(call.queryParameter("continue")).isPresent());
-    assertThat(lists).allSatisfy(call -> assertThat(call.queryParameter("limit")).hasValue("200"));
+    assertThat(limits(lists)).containsExactly("200", "800", "800", "800");
     assertThat(fixture.podCount()).isEqualTo(7_500);
+  }
+
+  /**
+   * The server counts {@code limit} after the field selector, so once a page holds only Failed
+   * pods, later pages ask for the larger selected page size (by default four times the first).
+   */
+  @Test
+  void laterPagesGrowOnceAPageShowsTheServerAppliesTheSelector() throws Exception {
+    seedEveryFourthFailed(100);
+    ReapReport report = reaper.reap(fast().pageSize(10).build());
+    assertThat(report.deleted()).hasSize(25);
+    assertThat(limits(fixture.requests("GET", "/api/v1/pods"))).containsExactly("10", "40");
+  }
+
+  /**
+   * A server or proxy that ignores the selector answers pods of every phase: the pages stay at the
+   * first page's size, so memory holds no more pods the run does not act on than it asked for.
+   */
+  @Test
+  void pagesStayAtPageSizeWhenTheServerIgnoresTheSelector() throws Exception {
+    seedEveryFourthFailed(100);
+    fixture.ignoreFieldSelectors(true);
+    ReapReport report = reaper.reap(fast().pageSize(10).build());
+    assertThat(report.deleted()).hasSize(25);
+    assertThat(report.skippedNotTerminal()).isEqualTo(75);
+    assertThat(limits(fixture.requests("GET", "/api/v1/pods"))).hasSize(10).containsOnly("10");
+  }
+
+  private void seedEveryFourthFailed(int count) {
+    List<V1Pod> pods = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      V1Pod pod =
+          i % 4 == 0
+              ? TestPods.failed("ns-" + (i % 7), "pod-" + i, "Error", 1, Duration.ofHours(2))
+              : TestPods.running("ns-" + (i % 7), "pod-" + i);
+      pods.add(pod);
+    }
+    fixture.createPods(pods);
+  }
+
+  private static List<String> limits(List<RecordedCall> lists) {
+    return lists.stream().map(call -> call.queryParameter("limit").orElse("none")).toList();
   }
 }

@@ -23,6 +23,16 @@ class PodReaperPolicyTest {
   }
 
   @Test
+  void selectedPagesAreFourTimesTheFirstPageAtMostTenThousand() {
+    assertThat(ReapPolicy.defaults().pageSize()).isEqualTo(500);
+    assertThat(ReapPolicy.defaults().selectedPageSize()).isEqualTo(2_000);
+    assertThat(ReapPolicy.builder().pageSize(30).build().selectedPageSize()).isEqualTo(120);
+    assertThat(ReapPolicy.builder().pageSize(4_000).build().selectedPageSize()).isEqualTo(10_000);
+    assertThat(ReapPolicy.builder().pageSize(30).selectedPageSize(30).build().selectedPageSize())
+        .isEqualTo(30);
+  }
+
+  @Test
   void invalidValuesAreRejectedWithTheRule() {
     assertThatThrownBy(() -> ReapPolicy.builder().labelSelector("app in (a").build())
         .isInstanceOf(IllegalArgumentException.class)
@@ -31,6 +41,8 @@ class PodReaperPolicyTest {
         .hasMessageContaining("maxDeletions must be at least 1, was 0");
     assertThatThrownBy(() -> ReapPolicy.builder().pageSize(0).build())
         .hasMessageContaining("pageSize must be 1..10000, was 0");
+    assertThatThrownBy(() -> ReapPolicy.builder().selectedPageSize(10_001).build())
+        .hasMessageContaining("selectedPageSize must be 1..10000, was 10001");
     assertThatThrownBy(() -> ReapPolicy.builder().concurrency(0).build())
         .hasMessageContaining("concurrency");
     assertThatThrownBy(() -> ReapPolicy.builder().minAge(Duration.ofSeconds(-1)).build())

@@ -3,6 +3,7 @@ package dev.opskit.examples.cli;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
@@ -10,6 +11,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,18 +25,28 @@ import picocli.CommandLine.Command;
 @Command(
     name = "opskit",
     mixinStandardHelpOptions = true,
-    version = "opskit 0.1.0-SNAPSHOT",
-    description = "Kubernetes node and cluster chores, typed and testable.",
-    subcommands = {
-      DemoCommand.class,
-      ExecCommand.class,
-      IptablesCommand.class,
-      SysctlCommand.class,
-      PodsCommand.class,
-      ImagesCommand.class,
-      CalicoCommand.class
-    })
+    version = OpskitCli.VERSION,
+    description = "Kubernetes node and cluster chores, typed and testable.")
 public final class OpskitCli {
+  /** What {@code opskit --version} prints. */
+  static final String VERSION = "opskit 0.1.0-SNAPSHOT";
+
+  /**
+   * The resource, next to this class, holding {@code opskit --help} as picocli renders it (plain
+   * text); {@link UsageText} writes it at build time.
+   */
+  static final String HELP_RESOURCE = "opskit-help.txt";
+
+  /** The subcommands, in the order the help lists them. */
+  private static final List<Class<?>> SUBCOMMANDS =
+      List.of(
+          DemoCommand.class,
+          ExecCommand.class,
+          IptablesCommand.class,
+          SysctlCommand.class,
+          PodsCommand.class,
+          ImagesCommand.class,
+          CalicoCommand.class);
 
   /** Exit status for a failed operation. */
   public static final int FAILED = 1;
@@ -96,7 +109,13 @@ public final class OpskitCli {
   }
 
   private static int run(OpskitCli cli, String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine commandLine = new CommandLine(cli);
+    Optional<String> known = shortcut(args);
+    if (known.isPresent()) {
+      out.print(known.get());
+      out.flush();
+      return 0;
+    }
+    CommandLine commandLine = commandLine(cli, args);
     commandLine.setOut(out);
     commandLine.setErr(err);
     commandLine.setExecutionExceptionHandler(
@@ -109,6 +128,57 @@ public final class OpskitCli {
     out.flush();
     err.flush();
     return status;
+  }
+
+  /**
+   * What {@code opskit --version} and {@code opskit --help} (or {@code -V}, {@code -h}) print,
+   * without loading picocli or building its model of every command, which is most of what they
+   * cost: the version, and the help the build rendered with picocli. Empty for other arguments, and
+   * for the help when the build did not render it (classes run from an IDE).
+   */
+  static Optional<String> shortcut(String[] args) {
+    if (args.length != 1) {
+      return Optional.empty();
+    }
+    if (args[0].equals("--version") || args[0].equals("-V")) {
+      return Optional.of(VERSION + System.lineSeparator());
+    }
+    if (args[0].equals("--help") || args[0].equals("-h")) {
+      try (InputStream help = OpskitCli.class.getResourceAsStream(HELP_RESOURCE)) {
+        if (help != null) {
+          return Optional.of(
+              new String(help.readAllBytes(), StandardCharsets.UTF_8)
+                  .replace("\n", System.lineSeparator()));
+        }
+      } catch (IOException e) {
+        return Optional.empty();
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** {@code opskit --help} as picocli renders it without colours. */
+  static String usage() {
+    return commandLine(new OpskitCli(), new String[0]).getUsageMessage(CommandLine.Help.Ansi.OFF);
+  }
+
+  /**
+   * The command line for {@code args}: when they name a subcommand, only that one is built (picocli
+   * builds a command's model, by reflection, when it is added); otherwise all of them, for the help
+   * and for messages naming the commands there are.
+   */
+  private static CommandLine commandLine(OpskitCli cli, String[] args) {
+    CommandLine commandLine = new CommandLine(cli);
+    Optional<Class<?>> named =
+        SUBCOMMANDS.stream()
+            .filter(c -> args.length > 0 && c.getAnnotation(Command.class).name().equals(args[0]))
+            .findFirst();
+    for (Class<?> command : SUBCOMMANDS) {
+      if (named.isEmpty() || named.get() == command) {
+        commandLine.addSubcommand(command);
+      }
+    }
+    return commandLine;
   }
 
   /**

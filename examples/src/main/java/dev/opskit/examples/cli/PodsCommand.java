@@ -120,9 +120,10 @@ final class PodsCommand {
     @Option(
         names = "--chunk-size",
         paramLabel = "N",
-        defaultValue = "500",
-        description = "Pods per list request, as kubectl's (default ${DEFAULT-VALUE}; 1..10000).")
-    int chunkSize;
+        description =
+            "Pods per list request, as kubectl's (1..10000). Default: 500, then 2000 once a page"
+                + " shows the server applies the Failed selector (it counts after selecting).")
+    Integer chunkSize;
 
     @Option(
         names = {"-o", "--output"},
@@ -136,10 +137,11 @@ final class PodsCommand {
       ClusterOutput.Format format =
           ClusterOutput.format(output, ClusterOutput.Format.TABLE, ClusterOutput.Format.JSON);
       ReapPolicy.Builder policy =
-          ReapPolicy.builder()
-              .dryRun(dryRun)
-              .requests(cluster.requestPolicy())
-              .pageSize(ClusterOutput.chunkSize(chunkSize));
+          ReapPolicy.builder().dryRun(dryRun).requests(cluster.requestPolicy());
+      if (chunkSize != null) {
+        int size = ClusterOutput.chunkSize(chunkSize);
+        policy.pageSize(size).selectedPageSize(size);
+      }
       for (String reason : reasons) {
         if (reason.isBlank()) {
           throw new IllegalArgumentException("--reason must not be empty");

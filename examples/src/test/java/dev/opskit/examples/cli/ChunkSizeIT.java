@@ -77,6 +77,21 @@ class ChunkSizeIT {
   }
 
   @Test
+  void reapByDefaultAsksForLargerPagesOnceTheServerShowsItAppliesTheSelector() {
+    List<V1Pod> more = new ArrayList<>();
+    for (int i = 0; i < 1_200; i++) {
+      more.add(TestPods.failed("batch", "job-" + i, "Error", 1, Duration.ofHours(2)));
+    }
+    fixture.createPods(more);
+    CliRun run = CliRun.of("pods", "reap", "-A", "--dry-run", "--kubeconfig", kubeconfig);
+    assertThat(run.exitCode).as(run.toString()).isZero();
+    assertThat(fixture.requests("GET", "/api/v1/pods"))
+        .map(call -> call.queryParameter("limit").orElse("none"))
+        .as("1,213 Failed pods: 500, then the remaining 713 in one larger page")
+        .containsExactly("500", "2000");
+  }
+
+  @Test
   void chunkSizeOutsideOneToTenThousandIsAUsageError() {
     for (String bad : List.of("0", "-1", "10001")) {
       for (String command : List.of("images", "pods reap")) {

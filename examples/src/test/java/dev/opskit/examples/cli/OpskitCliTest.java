@@ -2,9 +2,52 @@ package dev.opskit.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class OpskitCliTest {
+  private static final List<String> COMMANDS =
+      List.of("demo", "exec", "iptables", "sysctl", "pods", "images", "calico");
+
+  @Test
+  void versionIsPrintedWithoutPicocli() {
+    for (String option : List.of("--version", "-V")) {
+      CliRun run = CliRun.of(option);
+      assertThat(run.exitCode).as(run.toString()).isZero();
+      assertThat(run.out).isEqualTo("opskit 0.1.0-SNAPSHOT" + System.lineSeparator());
+      assertThat(run.err).isEmpty();
+    }
+  }
+
+  @Test
+  void helpIsTheTextTheBuildRenderedWithPicocli() {
+    assertThat(OpskitCli.shortcut(new String[] {"--help"}))
+        .as("the build wrote the help resource")
+        .isPresent();
+    String picocli = OpskitCli.usage();
+    assertThat(picocli).contains(COMMANDS).contains("--version").doesNotContain("\u001B[");
+    for (String option : List.of("--help", "-h")) {
+      CliRun run = CliRun.of(option);
+      assertThat(run.exitCode).as(run.toString()).isZero();
+      assertThat(run.out).isEqualTo(picocli);
+      assertThat(run.err).isEmpty();
+    }
+  }
+
+  @Test
+  void onlyTheSoleArgumentIsAShortcut() {
+    assertThat(OpskitCli.shortcut(new String[] {"pods", "--help"})).isEmpty();
+    assertThat(OpskitCli.shortcut(new String[] {"--version", "--help"})).isEmpty();
+    assertThat(OpskitCli.shortcut(new String[] {"--versions"})).isEmpty();
+    assertThat(CliRun.of("pods", "--help").out).contains("reap").doesNotContain("images");
+  }
+
+  @Test
+  void withoutACommandEveryCommandIsListed() {
+    CliRun run = CliRun.of();
+    assertThat(run.exitCode).isEqualTo(2);
+    assertThat(run.err).contains(COMMANDS);
+  }
 
   @Test
   void demoCompletesAndPrintsEverySection() {
@@ -37,6 +80,7 @@ class OpskitCliTest {
   void unknownSubcommandIsUsageError() {
     CliRun run = CliRun.of("frobnicate");
     assertThat(run.exitCode).isEqualTo(2);
+    assertThat(run.err).contains("frobnicate");
   }
 
   @Test
