@@ -1,6 +1,7 @@
 package dev.opskit.cluster;
 
 import com.google.gson.JsonObject;
+import dev.opskit.cluster.internal.agents.AgentCommand;
 import dev.opskit.cluster.internal.json.TolerantJson;
 import dev.opskit.cluster.internal.node.PodExecSession;
 import dev.opskit.core.Command;
@@ -20,7 +21,6 @@ import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.openapi.models.V1VolumeMount;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,19 +31,22 @@ import java.util.regex.Pattern;
  * Runs commands on a named Kubernetes node through a short-lived privileged pod, like {@code
  * kubectl debug node/NAME}: for each command it creates a pod pinned to the node (host PID and
  * network namespaces, privileged, the node's root filesystem at {@code /host}), waits for it to
- * run, executes {@code chroot /host ARGV…} through the API's exec endpoint, and deletes the pod
- * afterwards, also when anything failed.
+ * run, executes {@code chroot /host ARGV…} in it through the API's exec endpoint, and deletes the
+ * pod afterwards, also when anything failed.
  *
  * <pre>{@code
  * CommandExecutor node = NodeExecutor.builder(client, "worker-3").namespace("ops").build();
  * String rules = node.execute(Command.of("iptables-save")).requireSuccess().stdoutUtf8();
  * }</pre>
  *
- * <p>argv reaches the node as separate exec arguments, never joined into a shell string, so nothing
- * is re-split or expanded. The exit code comes from the exec status channel. Limits: {@link
- * Command#stdin()}, {@link Command#env()} and {@link Command#workingDirectory()} are not supported
- * (rejected with {@link IllegalArgumentException}); the image must provide {@code chroot}; the pod
- * needs a namespace that admits privileged pods. A command's timeout bounds the exec; the pod also
+ * <p>The exec request names only a constant {@code sh -c} script; argv travels framed on the exec's
+ * stdin, where the pod's shell reads each word into a variable and runs {@code chroot /host "$@"},
+ * so nothing is re-split or expanded and the exec URL stays short however long argv is (API servers
+ * and proxies answer a long request line with 414). The exit code comes from the exec status
+ * channel. Limits: {@link Command#stdin()}, {@link Command#env()} and {@link
+ * Command#workingDirectory()} are not supported (rejected with {@link IllegalArgumentException});
+ * the image must provide {@code sh}, {@code head}, {@code chroot} and {@code sleep}; the pod needs
+ * a namespace that admits privileged pods. A command's timeout bounds the exec; the pod also
  * carries {@code activeDeadlineSeconds} so a pod orphaned by a crashed caller ends by itself. Safe
  * for concurrent use (one pod per command).
  */
@@ -107,13 +110,15 @@ public final class NodeExecutor implements CommandExecutor {
     IOException failure = null;
     try {
       awaitRunning(api, name);
-      List<String> argv = new ArrayList<>();
-      argv.add("chroot");
-      argv.add("/host");
-      argv.addAll(command.argv());
       PodExecSession.Outcome outcome =
           PodExecSession.run(
-              client, namespace, name, "exec", argv, command.timeout().orElse(defaultTimeout));
+              client,
+              namespace,
+              name,
+              "exec",
+              AgentCommand.exec(AgentCommand.CHROOT_HOST),
+              AgentCommand.stdin(command),
+              command.timeout().orElse(defaultTimeout));
       if (outcome.exitCode().isEmpty() && !outcome.timedOut()) {
         throw new IOException(
             "exec on node " + node + " reported no exit status: " + outcome.statusMessage());
@@ -264,7 +269,10 @@ public final class NodeExecutor implements CommandExecutor {
       return this;
     }
 
-    /** The image of the exec pod; it must contain {@code chroot} and {@code sleep}. */
+    /**
+     * The image of the exec pod ({@code busybox:1.36} by default); it must contain {@code sh},
+     * {@code head}, {@code chroot} and {@code sleep}.
+     */
     public Builder image(String image) {
       if (image == null || image.isBlank()) {
         throw new IllegalArgumentException("image must not be blank");

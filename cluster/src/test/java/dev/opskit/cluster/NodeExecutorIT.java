@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.opskit.cluster.internal.agents.AgentCommand;
+import dev.opskit.cluster.internal.agents.AgentCommandTest;
 import dev.opskit.cluster.testing.KubernetesApiFixture;
 import dev.opskit.cluster.testing.PodExecReply;
 import dev.opskit.cluster.testing.PodExecRequest;
@@ -14,6 +16,7 @@ import dev.opskit.core.Command;
 import dev.opskit.core.ExecResult;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -107,6 +110,64 @@ class NodeExecutorIT {
                 .get("operator")
                 .getAsString())
         .isEqualTo("Exists");
+  }
+
+  @Test
+  void hostileArgvOfAnySizeReachesChrootByteExactThroughAConstantExecRequest() throws Exception {
+    fixture.onExec(
+        request -> {
+          execs.add(request);
+          return PodExecReply.of(0, "", "");
+        });
+    List<String> argv = AgentCommandTest.hostileArgv();
+
+    assertThat(executor().execute(Command.builder().argv(argv).build()).isSuccess()).isTrue();
+
+    List<String> expected = new ArrayList<>(List.of("chroot", "/host"));
+    expected.addAll(argv);
+    assertThat(execs)
+        .singleElement()
+        .satisfies(exec -> assertThat(exec.command()).isEqualTo(expected));
+    assertConstantExecRequest();
+  }
+
+  @Test
+  void anArgvOverEightKilobytesRunsWithItsExitCodeAndOutput() throws Exception {
+    // an iptables batch handed over as an argument: the server allows a 4 KB request line
+    StringBuilder batch = new StringBuilder("*filter\n");
+    for (int i = 0; i < 200; i++) {
+      batch.append("-A OPSKIT-ALLOW -s 198.18.").append(i).append(".0/24 -j ACCEPT\n");
+    }
+    batch.append("COMMIT\n");
+    assertThat(batch.length()).isGreaterThan(8 * 1024);
+    Command command =
+        Command.of(
+            "sh", "-c", "printf %s \"$1\" | iptables-restore --noflush", "sh", batch.toString());
+    fixture.onExec(
+        request -> {
+          execs.add(request);
+          return PodExecReply.of(2, "applied\n", "iptables-restore: line 3 failed\n");
+        });
+
+    ExecResult result = executor().execute(command);
+
+    assertThat(result.exitCode()).hasValue(2);
+    assertThat(result.stdoutUtf8()).isEqualTo("applied\n");
+    assertThat(result.stderrUtf8()).isEqualTo("iptables-restore: line 3 failed\n");
+    assertThat(execs)
+        .singleElement()
+        .satisfies(exec -> assertThat(exec.command()).endsWith(batch.toString()));
+    assertConstantExecRequest();
+    assertThat(fixture.count("/api/v1/namespaces/ops/pods")).isZero();
+  }
+
+  private void assertConstantExecRequest() {
+    assertThat(fixture.requests("GET", ".*/exec"))
+        .singleElement()
+        .satisfies(
+            call ->
+                assertThat(call.query().get("command"))
+                    .isEqualTo(AgentCommand.exec(AgentCommand.CHROOT_HOST)));
   }
 
   @Test

@@ -15,22 +15,18 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -84,12 +80,6 @@ public final class DaemonSetController {
             thread.setDaemon(true);
             return thread;
           });
-
-  /** Marks the end of an exec's stdin: the client closed the socket. */
-  private static final byte[] CLOSED = new byte[0];
-
-  /** Marks the end of an exec's stdin: the agent's decoder read all it needed. */
-  private static final byte[] DECODED = new byte[0];
 
   private record Owned(String uid, List<String> podPaths) {}
 
@@ -302,8 +292,13 @@ public final class DaemonSetController {
       return null;
     }
     CommandExecutor executor = executors.get(pod.node);
-    boolean agent = AgentExec.isAgentCommand(exec.command());
-    BlockingQueue<byte[]> stdin = new LinkedBlockingQueue<>();
+    if (AgentExec.isAgentCommand(exec.command())) {
+      return ExecChannel.decoding(
+          AgentExec.ENTER_NODE,
+          runner,
+          "agent pod on node " + pod.node,
+          (socket, command) -> run(socket, executor, pod.node, command.argv(), command.stdin()));
+    }
     return new MockResponse()
         .setResponseCode(101)
         .setHeader("Sec-WebSocket-Protocol", "v4.channel.k8s.io")
@@ -311,64 +306,9 @@ public final class DaemonSetController {
             new WebSocketListener() {
               @Override
               public void onOpen(WebSocket socket, Response response) {
-                runner.execute(
-                    agent
-                        ? () -> decodeThenRun(socket, stdin, executor, pod.node)
-                        : () -> run(socket, executor, pod.node, exec.command(), new byte[0]));
-              }
-
-              @Override
-              public void onMessage(WebSocket socket, byte[] bytes) {
-                if (bytes.length > 0 && bytes[0] == 0) {
-                  stdin.add(Arrays.copyOfRange(bytes, 1, bytes.length));
-                }
-              }
-
-              @Override
-              public void onClosed(WebSocket socket, int code, String reason) {
-                stdin.add(CLOSED);
-              }
-
-              @Override
-              public void onFailure(WebSocket socket, Throwable t, Response response) {
-                stdin.add(CLOSED);
+                runner.execute(() -> run(socket, executor, pod.node, exec.command(), new byte[0]));
               }
             });
-  }
-
-  /**
-   * Runs the agent's decoder in a real shell on the exec's stdin as it arrives, then the command it
-   * decoded on the node; a frame that does not parse ends as the pod's shell would end.
-   */
-  private static void decodeThenRun(
-      WebSocket socket, BlockingQueue<byte[]> stdin, CommandExecutor executor, String node) {
-    AgentExec.Decoded decoded;
-    try (AgentExec.Session decoder = AgentExec.start()) {
-      decoder.onExit().thenRun(() -> stdin.add(DECODED));
-      for (byte[] bytes = stdin.take(); bytes != DECODED; bytes = stdin.take()) {
-        if (bytes == CLOSED) {
-          return;
-        }
-        decoder.write(bytes);
-      }
-      decoded = decoder.await(0);
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      fail(socket, "the agent pod on node " + node + " failed: " + e);
-      return;
-    }
-    if (decoded.command().isEmpty()) {
-      reply(
-          socket,
-          new byte[0],
-          decoded.stderr().getBytes(StandardCharsets.UTF_8),
-          decoded.exitCode() == 0 ? AgentExec.MALFORMED : decoded.exitCode());
-      return;
-    }
-    Command command = decoded.command().get();
-    run(socket, executor, node, command.argv(), command.stdin());
   }
 
   private static void run(
@@ -380,7 +320,7 @@ public final class DaemonSetController {
       } else {
         ExecResult result = executor.execute(Command.builder().argv(argv).stdin(stdin).build());
         if (result.exitCode().isPresent()) {
-          reply(socket, result.stdout(), result.stderr(), result.exitCode().getAsInt());
+          ExecChannel.reply(socket, result.stdout(), result.stderr(), result.exitCode().getAsInt());
           return;
         }
         failure = "the command on node " + node + " ended without an exit status";
@@ -391,30 +331,7 @@ public final class DaemonSetController {
       }
       failure = "running the command on node " + node + " failed: " + e.getMessage();
     }
-    fail(socket, failure);
-  }
-
-  private static void reply(WebSocket socket, byte[] stdout, byte[] stderr, int exitCode) {
-    if (stdout.length > 0) {
-      socket.send(ExecChannel.frame(1, stdout));
-    }
-    if (stderr.length > 0) {
-      socket.send(ExecChannel.frame(2, stderr));
-    }
-    socket.send(
-        ExecChannel.frame(3, ExecChannel.status(exitCode).getBytes(StandardCharsets.UTF_8)));
-    socket.close(1000, "");
-  }
-
-  /** Ends the exec without an exit status, as a broken container runtime would. */
-  private static void fail(WebSocket socket, String failure) {
-    JsonObject status = new JsonObject();
-    status.add("metadata", new JsonObject());
-    status.addProperty("status", "Failure");
-    status.addProperty("reason", "InternalError");
-    status.addProperty("message", failure);
-    socket.send(ExecChannel.frame(3, status.toString().getBytes(StandardCharsets.UTF_8)));
-    socket.close(1000, "");
+    ExecChannel.fail(socket, failure);
   }
 
   void close() {

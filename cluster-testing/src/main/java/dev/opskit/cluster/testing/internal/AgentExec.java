@@ -17,61 +17,87 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * What an opskit node agent pod does with an exec request, as the fixture plays it. opskit's agents
- * exec {@code sh -c DECODER} and send the command (its argv, then its stdin) framed on the exec's
- * stdin; the fixture runs that very script in a real local shell as the pod would, with a stand-in
- * {@code nsenter} on the PATH that, instead of entering the node's namespaces, hands the decoded
- * argv and stdin back (one file per word). The fixture then runs that command on the node's
- * executor, so a test node can be a network namespace or an in-memory host.
+ * What an opskit node pod (a node agent, or the exec pod of {@code NodeExecutor}) does with an exec
+ * request, as the fixture plays it. opskit execs {@code sh -c DECODER} and sends the command (its
+ * argv, then its stdin) framed on the exec's stdin; the decoder ends by running {@code RUNNER
+ * "$@"}, where the runner ({@link #ENTER_NODE} or {@link #CHROOT_HOST}) puts the command on the
+ * node. The fixture runs that very script in a real local shell as the pod would, with a stand-in
+ * for the runner on the PATH that, instead of entering the node, hands the decoded argv and stdin
+ * back (one file per word). The fixture then answers with that command, so a test node can be a
+ * network namespace or an in-memory host.
  */
 public final class AgentExec {
-  private static final String ENTER_NODE = "nsenter -t 1 -m -u -i -n -p --";
+  /** The runner of opskit's node agents. */
+  public static final List<String> ENTER_NODE =
+      List.of("nsenter", "-t", "1", "-m", "-u", "-i", "-n", "-p", "--");
+
+  /** The runner of opskit's single-node exec pods. */
+  public static final List<String> CHROOT_HOST = List.of("chroot", "/host");
 
   /** The exit status of the decoder when the framing on stdin does not parse. */
   public static final int MALFORMED = 126;
 
-  /** The decoder opskit's agents run (the same text as theirs, or the exec is not theirs). */
-  static final String DECODER =
-      String.join(
-          "\n",
-          "bad() { echo \"opskit agent: malformed command on stdin ($1)\" >&2; exit "
-              + MALFORMED
-              + "; }",
-          "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
-          "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
-          "while [ \"$n\" -gt 0 ]; do",
-          "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
-          "  while [ \"$k\" -gt 0 ]; do IFS= read -r l || bad word; a=\"$a",
-          "$l\"; k=$((k - 1)); done",
-          "  set -- \"$@\" \"$a\"; n=$((n - 1))",
-          "done",
-          "read -r s || bad stdin; num \"$s\" stdin",
-          "if [ \"$s\" -eq 0 ]; then exec " + ENTER_NODE + " \"$@\" </dev/null; fi",
-          "head -c \"$s\" | " + ENTER_NODE + " \"$@\"");
-
   /** The exec argv of an opskit agent command. */
-  public static final List<String> EXEC = List.of("sh", "-c", DECODER);
-
-  /**
-   * Stands in for {@code nsenter}: checks the options the decoder passes, then writes each word of
-   * the command to its own file ({@code 1}, {@code 2}, …) and its stdin to {@code stdin}.
-   */
-  private static final String NSENTER =
-      String.join(
-          "\n",
-          "#!/bin/sh",
-          "[ \"$1 $2 $3 $4 $5 $6 $7 $8\" = \"-t 1 -m -u -i -n -p --\" ] || exit 125",
-          "shift 8",
-          "i=0",
-          "for a; do i=$((i + 1)); printf %s \"$a\" > \"$OPSKIT_AGENT_OUT/$i\" || exit 125; done",
-          "exec cat > \"$OPSKIT_AGENT_OUT/stdin\"",
-          "");
+  public static final List<String> EXEC = exec(ENTER_NODE);
 
   private AgentExec() {}
+
+  /** The decoder opskit runs for {@code runner} (the same text as opskit's, or not its exec). */
+  static String decoder(List<String> runner) {
+    String run = String.join(" ", runner);
+    return String.join(
+        "\n",
+        "bad() { echo \"opskit agent: malformed command on stdin ($1)\" >&2; exit "
+            + MALFORMED
+            + "; }",
+        "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
+        "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
+        "while [ \"$n\" -gt 0 ]; do",
+        "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
+        "  while [ \"$k\" -gt 0 ]; do IFS= read -r l || bad word; a=\"$a",
+        "$l\"; k=$((k - 1)); done",
+        "  set -- \"$@\" \"$a\"; n=$((n - 1))",
+        "done",
+        "read -r s || bad stdin; num \"$s\" stdin",
+        "if [ \"$s\" -eq 0 ]; then exec " + run + " \"$@\" </dev/null; fi",
+        "head -c \"$s\" | " + run + " \"$@\"");
+  }
+
+  /** The exec argv of an opskit command run through {@code runner}. */
+  public static List<String> exec(List<String> runner) {
+    return List.of("sh", "-c", decoder(runner));
+  }
+
+  /**
+   * Stands in for the runner's first word: checks the options the decoder passes (the runner's
+   * other words), then writes each word of the command to its own file ({@code 1}, {@code 2}, …)
+   * and its stdin to {@code stdin}.
+   */
+  private static String standIn(List<String> runner) {
+    List<String> options = runner.subList(1, runner.size());
+    StringBuilder given = new StringBuilder();
+    for (int i = 1; i <= options.size(); i++) {
+      given.append(i == 1 ? "" : " ").append("${").append(i).append('}');
+    }
+    return String.join(
+        "\n",
+        "#!/bin/sh",
+        "[ \"" + given + "\" = \"" + String.join(" ", options) + "\" ] || exit 125",
+        "shift " + options.size(),
+        "i=0",
+        "for a; do i=$((i + 1)); printf %s \"$a\" > \"$OPSKIT_AGENT_OUT/$i\" || exit 125; done",
+        "exec cat > \"$OPSKIT_AGENT_OUT/stdin\"",
+        "");
+  }
 
   /** Whether {@code exec} is the argv of an opskit agent command. */
   public static boolean isAgentCommand(List<String> exec) {
     return exec.equals(EXEC);
+  }
+
+  /** The runner whose decoder {@code exec} runs, when it is an opskit command at all. */
+  public static Optional<List<String>> runner(List<String> exec) {
+    return Stream.of(ENTER_NODE, CHROOT_HOST).filter(r -> exec.equals(exec(r))).findFirst();
   }
 
   /**
@@ -81,16 +107,27 @@ public final class AgentExec {
   public record Decoded(Optional<Command> command, int exitCode, String stderr) {}
 
   /**
-   * Starts the decoder in {@code shell} (such as {@code ["sh"]}), with {@code pathFirst} folders
-   * ahead of the stand-in {@code nsenter} and the inherited PATH (to choose its {@code head}).
+   * Starts the decoder for {@code runner} in {@code shell} (such as {@code ["sh"]}), with {@code
+   * pathFirst} folders ahead of the runner's stand-in and the inherited PATH (to choose its {@code
+   * head}).
    */
-  public static Session start(List<String> shell, List<Path> pathFirst) throws IOException {
-    return new Session(shell, pathFirst);
+  public static Session start(List<String> runner, List<String> shell, List<Path> pathFirst)
+      throws IOException {
+    return new Session(runner, shell, pathFirst);
   }
 
-  /** Starts the decoder in the local {@code sh}. */
-  public static Session start() throws IOException {
-    return start(List.of("sh"), List.of());
+  /**
+   * Starts the agents' decoder in {@code shell} (such as {@code ["sh"]}), with {@code pathFirst}
+   * folders ahead of the stand-in {@code nsenter} and the inherited PATH (to choose its {@code
+   * head}).
+   */
+  public static Session start(List<String> shell, List<Path> pathFirst) throws IOException {
+    return start(ENTER_NODE, shell, pathFirst);
+  }
+
+  /** Starts the decoder for {@code runner} in the local {@code sh}. */
+  public static Session start(List<String> runner) throws IOException {
+    return start(runner, List.of("sh"), List.of());
   }
 
   /**
@@ -104,17 +141,18 @@ public final class AgentExec {
     private final Process process;
     private final OutputStream stdin;
 
-    private Session(List<String> shell, List<Path> pathFirst) throws IOException {
+    private Session(List<String> runner, List<String> shell, List<Path> pathFirst)
+        throws IOException {
       dir = Files.createTempDirectory("opskit-agent-");
       try {
         Path bin = Files.createDirectory(dir.resolve("bin"));
         out = Files.createDirectory(dir.resolve("out"));
-        Path nsenter = bin.resolve("nsenter");
-        Files.writeString(nsenter, NSENTER);
-        Files.setPosixFilePermissions(nsenter, PosixFilePermissions.fromString("rwx------"));
+        Path standIn = bin.resolve(runner.get(0));
+        Files.writeString(standIn, standIn(runner));
+        Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwx------"));
         List<String> argv = new ArrayList<>(shell);
         argv.add("-c");
-        argv.add(DECODER);
+        argv.add(decoder(runner));
         ProcessBuilder builder =
             new ProcessBuilder(argv)
                 .redirectOutput(dir.resolve("stdout").toFile())

@@ -4,12 +4,14 @@ import dev.opskit.core.Command;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
- * How a command reaches a node from its agent pod. The exec request names only a constant command,
- * {@link #EXEC} ({@code sh -c DECODER}), so its URL stays short however long the command's argv is
- * (an API server or a proxy answers a long request line with 414); the argv and the command's stdin
- * travel on the exec's stdin, framed as {@link #stdin(Command)} writes:
+ * How a command reaches a node from a pod on it (a node agent, or {@code NodeExecutor}'s exec pod).
+ * The exec request names only a constant command, {@link #exec(List) sh -c DECODER}, so its URL
+ * stays short however long the command's argv is (an API server or a proxy answers a long request
+ * line with 414); the argv and the command's stdin travel on the exec's stdin, framed as {@link
+ * #stdin(Command)} writes:
  *
  * <pre>
  * ARGC\n
@@ -21,44 +23,71 @@ import java.util.List;
  * <p>The pod's shell reads each word with {@code IFS= read -r}, one line per call (POSIX {@code
  * read} takes a pipe one byte at a time, so it never consumes past the framing), joins a word's
  * lines, and appends it to {@code "$@"}: a word is only ever a variable's value, never parsed,
- * expanded or split. It then runs {@code nsenter -t 1 -m -u -i -n -p -- "$@"}, which enters the
- * mount, UTS, IPC, network and PID namespaces of the node's init process (the pod runs with host
- * PID), so the command runs with the node's own binaries and files. Its stdin is exactly the
- * STDIN_BYTES that follow, through {@code head -c} (the exec channel protocol before {@code v5}
- * cannot signal the end of stdin), or {@code /dev/null} when there are none. A frame that does not
- * parse ends with exit status {@value #MALFORMED} and runs nothing. The agent image must provide
- * {@code sh}, {@code head} and {@code nsenter} (busybox does).
+ * expanded or split. It then runs {@code RUNNER "$@"}, where the runner puts the command on the
+ * node: {@link #ENTER_NODE} enters the mount, UTS, IPC, network and PID namespaces of the node's
+ * init process (an agent pod runs with host PID), {@link #CHROOT_HOST} changes root to the node's
+ * filesystem mounted at {@code /host}; either way the command runs with the node's own binaries and
+ * files. Its stdin is exactly the STDIN_BYTES that follow, through {@code head -c} (the exec
+ * channel protocol before {@code v5} cannot signal the end of stdin), or {@code /dev/null} when
+ * there are none. A frame that does not parse ends with exit status {@value #MALFORMED} and runs
+ * nothing. The pod's image must provide {@code sh}, {@code head} and the runner's first word
+ * (busybox does).
  */
 public final class AgentCommand {
   /** The exit status of the pod's shell when the framing on stdin does not parse. */
   public static final int MALFORMED = 126;
 
-  /** The prefix that enters the node's namespaces. */
-  public static final String ENTER_NODE = "nsenter -t 1 -m -u -i -n -p --";
+  /** The runner of node agents: enters the namespaces of the node's init process. */
+  public static final List<String> ENTER_NODE =
+      List.of("nsenter", "-t", "1", "-m", "-u", "-i", "-n", "-p", "--");
 
-  /** The script that reads a framed command from stdin and runs it on the node. */
-  public static final String DECODER =
-      String.join(
-          "\n",
-          "bad() { echo \"opskit agent: malformed command on stdin ($1)\" >&2; exit "
-              + MALFORMED
-              + "; }",
-          "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
-          "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
-          "while [ \"$n\" -gt 0 ]; do",
-          "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
-          "  while [ \"$k\" -gt 0 ]; do IFS= read -r l || bad word; a=\"$a",
-          "$l\"; k=$((k - 1)); done",
-          "  set -- \"$@\" \"$a\"; n=$((n - 1))",
-          "done",
-          "read -r s || bad stdin; num \"$s\" stdin",
-          "if [ \"$s\" -eq 0 ]; then exec " + ENTER_NODE + " \"$@\" </dev/null; fi",
-          "head -c \"$s\" | " + ENTER_NODE + " \"$@\"");
+  /** The runner of an exec pod with the node's root filesystem at {@code /host}. */
+  public static final List<String> CHROOT_HOST = List.of("chroot", "/host");
+
+  private static final Pattern RUNNER_WORD = Pattern.compile("[A-Za-z0-9/_.=+-]+");
+
+  /** The script that reads a framed command from stdin and runs it on the node through agents. */
+  public static final String DECODER = decoder(ENTER_NODE);
 
   /** The exec argv every agent command is sent as. */
-  public static final List<String> EXEC = List.of("sh", "-c", DECODER);
+  public static final List<String> EXEC = exec(ENTER_NODE);
 
   private AgentCommand() {}
+
+  /**
+   * The script that reads a framed command from stdin and runs it as {@code RUNNER "$@"}.
+   *
+   * @throws IllegalArgumentException when {@code runner} is empty or a word of it is not plain
+   *     (letters, digits and {@code /_.=+-} only), as the script names it unquoted
+   */
+  public static String decoder(List<String> runner) {
+    if (runner.isEmpty() || !runner.stream().allMatch(w -> RUNNER_WORD.matcher(w).matches())) {
+      throw new IllegalArgumentException(
+          "runner " + runner + " must be one or more words of letters, digits and /_.=+-");
+    }
+    String run = String.join(" ", runner);
+    return String.join(
+        "\n",
+        "bad() { echo \"opskit agent: malformed command on stdin ($1)\" >&2; exit "
+            + MALFORMED
+            + "; }",
+        "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
+        "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
+        "while [ \"$n\" -gt 0 ]; do",
+        "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
+        "  while [ \"$k\" -gt 0 ]; do IFS= read -r l || bad word; a=\"$a",
+        "$l\"; k=$((k - 1)); done",
+        "  set -- \"$@\" \"$a\"; n=$((n - 1))",
+        "done",
+        "read -r s || bad stdin; num \"$s\" stdin",
+        "if [ \"$s\" -eq 0 ]; then exec " + run + " \"$@\" </dev/null; fi",
+        "head -c \"$s\" | " + run + " \"$@\"");
+  }
+
+  /** The exec argv that runs {@link #decoder(List) the decoder} for {@code runner}. */
+  public static List<String> exec(List<String> runner) {
+    return List.of("sh", "-c", decoder(runner));
+  }
 
   /** The exec's stdin that runs {@code command} on the node: its framed argv, then its stdin. */
   public static byte[] stdin(Command command) {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -70,12 +71,21 @@ public final class PodExecSession {
       Duration timeout)
       throws IOException, InterruptedException {
     Throwable[] failure = new Throwable[1];
+    // opened or failed: the client's stdin stream waits for an open socket without end
+    CountDownLatch settled = new CountDownLatch(1);
     WebSocketStreamHandler handler =
         new WebSocketStreamHandler() {
+          @Override
+          public synchronized void open(String protocol, okhttp3.WebSocket socket) {
+            super.open(protocol, socket);
+            settled.countDown();
+          }
+
           @Override
           public void failure(Throwable t) {
             failure[0] = t;
             super.failure(t);
+            settled.countDown();
           }
         };
     ByteArrayOutputStream stdout = new SynchronizedBuffer();
@@ -104,7 +114,10 @@ public final class PodExecSession {
       throw new IOException(
           "exec in pod " + namespace + "/" + pod + " failed: " + e.getMessage(), e);
     }
-    if (stdin.length > 0) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    if (stdin.length > 0
+        && settled.await(timeout.toNanos(), TimeUnit.NANOSECONDS)
+        && failure[0] == null) {
       try (OutputStream in = handler.getOutputStream(0)) {
         for (int at = 0; at < stdin.length; at += STDIN_FRAME) {
           in.write(stdin, at, Math.min(STDIN_FRAME, stdin.length - at));
@@ -113,7 +126,6 @@ public final class PodExecSession {
         // The command may end before reading all of its input: its status says how it ended.
       }
     }
-    long deadline = System.nanoTime() + timeout.toNanos();
     boolean finished = true;
     try {
       for (Thread drain : drains) {

@@ -1,6 +1,7 @@
 package dev.opskit.cluster.internal.agents;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.cluster.testing.internal.AgentExec;
 import dev.opskit.core.Command;
@@ -49,7 +50,13 @@ public class AgentCommandTest {
 
   private static AgentExec.Decoded decode(
       List<String> shell, List<Path> pathFirst, byte[]... chunks) throws Exception {
-    try (AgentExec.Session pod = AgentExec.start(shell, pathFirst)) {
+    return decode(AgentCommand.ENTER_NODE, shell, pathFirst, chunks);
+  }
+
+  private static AgentExec.Decoded decode(
+      List<String> runner, List<String> shell, List<Path> pathFirst, byte[]... chunks)
+      throws Exception {
+    try (AgentExec.Session pod = AgentExec.start(runner, shell, pathFirst)) {
       for (byte[] chunk : chunks) {
         pod.write(chunk);
       }
@@ -60,13 +67,18 @@ public class AgentCommandTest {
 
   private static void assertDeliveredExactly(List<String> shell, List<Path> pathFirst)
       throws Exception {
+    assertDeliveredExactly(AgentCommand.ENTER_NODE, shell, pathFirst);
+  }
+
+  private static void assertDeliveredExactly(
+      List<String> runner, List<String> shell, List<Path> pathFirst) throws Exception {
     byte[] input = new byte[70_000];
     for (int i = 0; i < input.length; i++) {
       input[i] = (byte) i;
     }
     Command command = Command.builder().argv(hostileArgv()).stdin(input).build();
 
-    AgentExec.Decoded decoded = decode(shell, pathFirst, AgentCommand.stdin(command), MORE);
+    AgentExec.Decoded decoded = decode(runner, shell, pathFirst, AgentCommand.stdin(command), MORE);
 
     assertThat(decoded.exitCode()).as(decoded.stderr()).isZero();
     Command received = decoded.command().orElseThrow();
@@ -110,6 +122,30 @@ public class AgentCommandTest {
   }
 
   @Test
+  void throughChrootHostTheWordsAndStdinArriveByteExactToo() throws Exception {
+    // the runner of the single-node exec pod: chroot /host "$@" (a stand-in records what it gets)
+    assertDeliveredExactly(AgentCommand.CHROOT_HOST, List.of("sh"), List.of());
+  }
+
+  @Test
+  void aRunnerIsPlainWordsTheScriptCanNameUnquoted() {
+    assertThat(AgentCommand.exec(AgentCommand.CHROOT_HOST))
+        .hasSize(3)
+        .startsWith("sh", "-c")
+        .last(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .endsWith("| chroot /host \"$@\"");
+    for (List<String> runner : List.of(List.<String>of(), List.of("chroot", "/ho st"))) {
+      assertThatThrownBy(() -> AgentCommand.decoder(runner))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(runner.toString())
+          .hasMessageContaining("letters, digits");
+    }
+    assertThatThrownBy(() -> AgentCommand.decoder(List.of("chroot", "$(id)")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("$(id)");
+  }
+
+  @Test
   void aCommandWithoutStdinReadsNothingThatFollowsTheFrame() throws Exception {
     Command command = Command.of("cat");
 
@@ -133,6 +169,12 @@ public class AgentCommandTest {
   @Test
   void theFixturePlaysTheAgentsOwnScript() {
     assertThat(AgentCommand.MALFORMED).isEqualTo(AgentExec.MALFORMED);
+    assertThat(AgentCommand.ENTER_NODE).isEqualTo(AgentExec.ENTER_NODE);
+    assertThat(AgentCommand.CHROOT_HOST).isEqualTo(AgentExec.CHROOT_HOST);
+    for (List<String> runner : List.of(AgentCommand.ENTER_NODE, AgentCommand.CHROOT_HOST)) {
+      assertThat(AgentExec.runner(AgentCommand.exec(runner))).hasValue(runner);
+    }
+    assertThat(AgentExec.isAgentCommand(AgentCommand.exec(AgentCommand.CHROOT_HOST))).isFalse();
     assertThat(AgentExec.isAgentCommand(List.of("sh", "-c", AgentCommand.DECODER + " "))).isFalse();
   }
 }
