@@ -12,9 +12,7 @@ import dev.opskit.core.Command;
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.ExecResult;
 import io.fabric8.mockwebserver.http.MockResponse;
-import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
-import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -299,16 +297,9 @@ public final class DaemonSetController {
           "agent pod on node " + pod.node,
           (socket, command) -> run(socket, executor, pod.node, command.argv(), command.stdin()));
     }
-    return new MockResponse()
-        .setResponseCode(101)
-        .setHeader("Sec-WebSocket-Protocol", "v4.channel.k8s.io")
-        .withWebSocketUpgrade(
-            new WebSocketListener() {
-              @Override
-              public void onOpen(WebSocket socket, Response response) {
-                runner.execute(() -> run(socket, executor, pod.node, exec.command(), new byte[0]));
-              }
-            });
+    return ExecChannel.upgrade(
+        socket ->
+            runner.execute(() -> run(socket, executor, pod.node, exec.command(), new byte[0])));
   }
 
   private static void run(

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * Serves a pod exec over the Kubernetes WebSocket channel protocol: channel 0 carries stdin, 1
@@ -72,6 +73,11 @@ public final class ExecChannel {
           });
     }
     PodExecReply reply = handler.handle(request(exec, exec.command()));
+    return upgrade(socket -> reply(socket, reply));
+  }
+
+  /** A WebSocket upgrade of an exec that calls {@code onOpen} with the socket once it is open. */
+  public static MockResponse upgrade(Consumer<WebSocket> onOpen) {
     return new MockResponse()
         .setResponseCode(101)
         .setHeader("Sec-WebSocket-Protocol", "v4.channel.k8s.io")
@@ -79,7 +85,7 @@ public final class ExecChannel {
             new WebSocketListener() {
               @Override
               public void onOpen(WebSocket socket, Response response) {
-                reply(socket, reply);
+                onOpen.accept(socket);
               }
             });
   }
