@@ -123,15 +123,7 @@ public final class NodeExecutor implements CommandExecutor {
         throw new IOException(
             "exec on node " + node + " reported no exit status: " + outcome.statusMessage());
       }
-      ExecResult.Builder result =
-          ExecResult.builder()
-              .command(command)
-              .stdout(outcome.stdout())
-              .stderr(outcome.stderr())
-              .timedOut(outcome.timedOut())
-              .duration(Duration.ofNanos(System.nanoTime() - started));
-      outcome.exitCode().ifPresent(result::exitCode);
-      return result.build();
+      return outcome.result(command, started);
     } catch (IOException e) {
       failure = e;
       throw e;

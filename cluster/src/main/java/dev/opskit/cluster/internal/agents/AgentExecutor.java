@@ -70,15 +70,7 @@ public final class AgentExecutor implements CommandExecutor {
               + ") reported no exit status: "
               + outcome.statusMessage());
     }
-    ExecResult.Builder result =
-        ExecResult.builder()
-            .command(command)
-            .stdout(outcome.stdout())
-            .stderr(outcome.stderr())
-            .timedOut(outcome.timedOut())
-            .duration(Duration.ofNanos(System.nanoTime() - started));
-    outcome.exitCode().ifPresent(result::exitCode);
-    return result.build();
+    return outcome.result(command, started);
   }
 
   @Override

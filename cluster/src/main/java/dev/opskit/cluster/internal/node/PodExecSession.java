@@ -3,6 +3,8 @@ package dev.opskit.cluster.internal.node;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.opskit.core.Command;
+import dev.opskit.core.ExecResult;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.Pair;
@@ -29,7 +31,20 @@ import java.util.concurrent.TimeUnit;
 public final class PodExecSession {
   /** What the exec produced. */
   public record Outcome(
-      OptionalInt exitCode, byte[] stdout, byte[] stderr, String statusMessage, boolean timedOut) {}
+      OptionalInt exitCode, byte[] stdout, byte[] stderr, String statusMessage, boolean timedOut) {
+    /** The result of {@code command}, which started at {@code startedNanos} (nanoTime). */
+    public ExecResult result(Command command, long startedNanos) {
+      ExecResult.Builder result =
+          ExecResult.builder()
+              .command(command)
+              .stdout(stdout)
+              .stderr(stderr)
+              .timedOut(timedOut)
+              .duration(Duration.ofNanos(System.nanoTime() - startedNanos));
+      exitCode.ifPresent(result::exitCode);
+      return result.build();
+    }
+  }
 
   /**
    * The most stdin bytes per WebSocket frame: servers and proxies cap a frame's size (64 KB is a
