@@ -90,13 +90,8 @@ final class ExecCommand implements Callable<Integer> {
     Command command = builder.build();
     fleet.refuseWithoutFleet(spec);
     if (fleet.requested()) {
-      return FleetRun.run(
-          spec,
-          host,
-          fleet,
-          dryRun,
-          dryRun ? FleetTasks.execPlan(command) : FleetTasks.exec(command),
-          dryRun ? SysctlCommand.DRY_RUN : null);
+      return FleetRun.change(
+          spec, host, fleet, dryRun, FleetTasks.execPlan(command), FleetTasks.exec(command));
     }
     if (dryRun) {
       try (HostOptions.Session session = host.open()) {

@@ -45,7 +45,29 @@ final class FleetRun {
    *     stopping, nothing rolled back
    * @param footer a line printed after the table, or null
    */
-  static int run(
+  /**
+   * Runs a change on the fleet: {@code apply} on every host, or {@code plan} with the dry-run
+   * footer when {@code dryRun} is set (which also makes the rollout a read-only observe).
+   */
+  static int change(
+      CommandSpec spec,
+      HostOptions host,
+      FleetOptions options,
+      boolean dryRun,
+      HostTask plan,
+      HostTask apply)
+      throws IOException, InterruptedException {
+    return run(
+        spec, host, options, dryRun, dryRun ? plan : apply, dryRun ? SysctlCommand.DRY_RUN : null);
+  }
+
+  /** Runs the read-only {@code task} on the whole fleet at once. */
+  static int observe(CommandSpec spec, HostOptions host, FleetOptions options, HostTask task)
+      throws IOException, InterruptedException {
+    return run(spec, host, options, true, task, null);
+  }
+
+  private static int run(
       CommandSpec spec,
       HostOptions host,
       FleetOptions options,

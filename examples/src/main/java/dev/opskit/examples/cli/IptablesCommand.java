@@ -128,13 +128,13 @@ final class IptablesCommand {
       PrintWriter err = spec.commandLine().getErr();
       if (fleet.requested()) {
         requested.warnings().forEach(w -> err.println("warning: " + w));
-        return FleetRun.run(
+        return FleetRun.change(
             spec,
             host,
             fleet,
             dryRun,
-            dryRun ? FleetTasks.allowlistPlan(requested) : FleetTasks.allowlistApply(requested),
-            dryRun ? SysctlCommand.DRY_RUN : null);
+            FleetTasks.allowlistPlan(requested),
+            FleetTasks.allowlistApply(requested));
       }
       try (HostOptions.Session session = host.open()) {
         IptablesApplier applier = applier(session.executor);
@@ -213,13 +213,8 @@ final class IptablesCommand {
       fleet.refuseWithoutFleet(spec);
       IptablesRuleSet.chainPrefix(name);
       if (fleet.requested()) {
-        return FleetRun.run(
-            spec,
-            host,
-            fleet,
-            dryRun,
-            dryRun ? FleetTasks.removalPlan(name) : FleetTasks.removal(name),
-            dryRun ? SysctlCommand.DRY_RUN : null);
+        return FleetRun.change(
+            spec, host, fleet, dryRun, FleetTasks.removalPlan(name), FleetTasks.removal(name));
       }
       try (HostOptions.Session session = host.open()) {
         if (dryRun) {
@@ -273,7 +268,7 @@ final class IptablesCommand {
               (all ? "--all" : "--raw")
                   + " prints one host's rules; on a fleet, show counts each owner's rules per host");
         }
-        return FleetRun.run(spec, host, fleet, true, FleetTasks.show(name), null);
+        return FleetRun.observe(spec, host, fleet, FleetTasks.show(name));
       }
       try (HostOptions.Session session = host.open()) {
         IptablesApplier applier = applier(session.executor);

@@ -194,8 +194,8 @@ final class SysctlCommand {
       fleet.refuseWithoutFleet(spec);
       SysctlProfile profile = options.profile(BUILT_IN);
       if (fleet.requested()) {
-        return FleetRun.run(
-            spec, host, fleet, true, FleetTasks.sysctlPlan(profile, options::applier), null);
+        return FleetRun.observe(
+            spec, host, fleet, FleetTasks.sysctlPlan(profile, options::applier));
       }
       try (HostOptions.Session session = host.open()) {
         SysctlApplier applier = options.applier(session);
@@ -244,15 +244,13 @@ final class SysctlCommand {
       fleet.refuseWithoutFleet(spec);
       SysctlProfile profile = options.profile(null);
       if (fleet.requested()) {
-        return FleetRun.run(
+        return FleetRun.change(
             spec,
             host,
             fleet,
             dryRun,
-            dryRun
-                ? FleetTasks.sysctlPlan(profile, options::applier)
-                : FleetTasks.sysctlApply(profile, options::applier),
-            dryRun ? DRY_RUN : null);
+            FleetTasks.sysctlPlan(profile, options::applier),
+            FleetTasks.sysctlApply(profile, options::applier));
       }
       try (HostOptions.Session session = host.open()) {
         SysctlApplier applier = options.applier(session);
