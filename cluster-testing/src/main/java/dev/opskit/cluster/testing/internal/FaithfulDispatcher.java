@@ -781,27 +781,14 @@ public final class FaithfulDispatcher extends Dispatcher {
 
   /** Sets {@code status.phase} of a stored object in place; true when it existed. */
   public boolean setPhase(String objectPath, String phase) {
-    ResourcePath resource = ResourcePath.parse(objectPath);
-    mutations.lock();
-    try {
-      Map.Entry<AttributeSet, String> stored = entry(objectPath);
-      if (stored == null) {
-        return false;
-      }
-      JsonObject object = JsonParser.parseString(stored.getValue()).getAsJsonObject();
-      if (!object.has("status") || !object.get("status").isJsonObject()) {
-        object.add("status", new JsonObject());
-      }
-      object.getAsJsonObject("status").addProperty("phase", phase);
-      object
-          .getAsJsonObject("metadata")
-          .addProperty("resourceVersion", String.valueOf(crud.requestResourceVersion()));
-      crud.processEvent(
-          objectPath, crud.getKey(resource.objectPath()), stored.getKey(), null, object.toString());
-      return true;
-    } finally {
-      mutations.unlock();
-    }
+    return update(
+        objectPath,
+        object -> {
+          if (!object.has("status") || !object.get("status").isJsonObject()) {
+            object.add("status", new JsonObject());
+          }
+          object.getAsJsonObject("status").addProperty("phase", phase);
+        });
   }
 
   /** Changes a stored object in place (uid kept, resourceVersion bumped); true when it existed. */

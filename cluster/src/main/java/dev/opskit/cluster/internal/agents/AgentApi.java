@@ -139,31 +139,27 @@ public final class AgentApi {
    */
   public boolean delete(String namespace, String name)
       throws ApiException, IOException, InterruptedException {
-    try {
-      call(
-          "delete DaemonSet " + namespace + "/" + name,
-          () ->
-              apps.deleteNamespacedDaemonSet(name, namespace)
-                  .propagationPolicy("Foreground")
-                  .buildCall(null),
-          JsonObject.class);
-      return true;
-    } catch (ApiException e) {
-      if (e.getCode() == 404) {
-        return false;
-      }
-      throw e;
-    }
+    return found(
+        "delete DaemonSet " + namespace + "/" + name,
+        () ->
+            apps.deleteNamespacedDaemonSet(name, namespace)
+                .propagationPolicy("Foreground")
+                .buildCall(null));
   }
 
   /** True while the DaemonSet exists (also while it is being deleted). */
   public boolean exists(String namespace, String name)
       throws ApiException, IOException, InterruptedException {
+    return found(
+        "read DaemonSet " + namespace + "/" + name,
+        () -> apps.readNamespacedDaemonSet(name, namespace).buildCall(null));
+  }
+
+  /** Runs the request; false when the server answers 404. */
+  private boolean found(String request, Built built)
+      throws ApiException, IOException, InterruptedException {
     try {
-      call(
-          "read DaemonSet " + namespace + "/" + name,
-          () -> apps.readNamespacedDaemonSet(name, namespace).buildCall(null),
-          JsonObject.class);
+      call(request, built, JsonObject.class);
       return true;
     } catch (ApiException e) {
       if (e.getCode() == 404) {
