@@ -61,7 +61,9 @@ import org.slf4j.LoggerFactory;
  * runs only when no other apply wrote since the read its plan came from, and otherwise the apply
  * reads and plans again. A write of several steps (IPv4 and IPv6, or an ipset and its rules) leaves
  * a journal on the host while it runs; the next call of any kind finishes it (or rolls it back) and
- * says so in {@link IptablesApplyResult#recovery()}. The host needs {@code flock} (util-linux).
+ * says so in {@link IptablesApplyResult#recovery()}. A journal acts only on a host where each owned
+ * table and ipset it touches holds its state from before the apply or after it; otherwise it is
+ * dropped, with a warning in {@code recovery()}. The host needs {@code flock} (util-linux).
  *
  * <p>The backend (nf_tables or legacy) is detected from {@code iptables --version} and the matching
  * {@code -save}/{@code -restore} programs are used, never a mix; it can also be fixed in the

@@ -1,6 +1,7 @@
 package dev.opskit.iptables;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.core.CommandExecutor;
 import dev.opskit.core.test.Privileged;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * itself; a batch killed between two writes leaves a journal, and the next call on the host (here:
  * {@code observe}) finishes it, so that both families hold the same allowlist again.
  */
-@Privileged(tools = {"ip", "iptables", "ip6tables", "flock"})
+@Privileged(tools = {"ip", "iptables", "ip6tables", "ipset", "flock"})
 class IptablesCrashIT {
   private static final int ROUNDS = 5;
 
@@ -95,6 +96,45 @@ class IptablesCrashIT {
     }
     // the kills did land between writes (else this test proved nothing about recovery)
     assertThat(interrupted).isPositive();
+  }
+
+  /**
+   * The kernel hands a deleted namespace's inode number, the key of its journal, to a namespace
+   * created later. A journal left in the first must not be acted on in the second.
+   */
+  @Test
+  void aJournalLeftByADeletedNamespaceIsNotActedOnInTheNextWithItsKey() throws Exception {
+    NodePortAllowlist audited =
+        NodePortAllowlist.builder()
+            .name("audited")
+            .addPorts(PortRange.of(30001))
+            .addAllowedCidrs("198.18.0.0/24", "2001:db8::/64")
+            .useIpset(true)
+            .build();
+    // a live set of another type: the swap fails, and so does the rollback's, leaving the journal
+    net.exec(node, "ipset", "create", "opskit-audited-v4", "hash:ip");
+    assertThatThrownBy(() -> applier.apply(audited)).hasMessageContaining("rollback failed too");
+    Path left = journalFile(node);
+    assertThat(left).isNotEmptyFile();
+
+    String next = net.namespace("next");
+    Files.move(left, journalFile(next));
+    IptablesApplier nextApplier =
+        IptablesApplier.builder(net.executor(next)).stateDirectory(state.toString()).build();
+    IptablesApplyResult result = nextApplier.apply(ApplyInAnotherJvm.allowlist(0));
+
+    assertThat(result.recovery())
+        .hasValueSatisfying(r -> assertThat(r).startsWith("dropped the journal"));
+    assertThat(net.exec(next, "ipset", "list", "-n").stdoutUtf8()).isBlank();
+    assertThat(net.exec(next, "iptables-save").stdoutUtf8()).doesNotContain("audited");
+    assertThat(journal()).isEmpty();
+  }
+
+  /** The journal file of the namespace {@code name}: keyed by its inode number. */
+  private Path journalFile(String name) {
+    String link = net.exec(name, "readlink", "/proc/self/ns/net").stdoutUtf8().strip();
+    String inode = link.substring(link.indexOf('[') + 1, link.indexOf(']'));
+    return state.resolve("iptables-" + inode + ".journal");
   }
 
   /** Starts a JVM that applies variant {@code variant} to the node. */

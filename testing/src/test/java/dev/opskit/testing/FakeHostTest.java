@@ -68,19 +68,76 @@ class FakeHostTest {
     assertThat(host.iptablesSave(IpFamily.IPV4)).doesNotContain("match-set");
   }
 
-  @Test
-  void theNextCallFinishesAnApplyInterruptedBetweenItsWrites() throws Exception {
-    FakeHost host = FakeHost.create();
+  /** A host where an apply of {@code list} stopped after its IPv4 write, leaving its journal. */
+  private static FakeHost interrupted(FakeHost host, NodePortAllowlist list) {
     host.afterNext(
         RESTORE_V4::equals,
         () -> {
           throw new IllegalStateException("the client died");
         });
-    assertThatThrownBy(() -> IptablesApplier.on(host).apply(allowlist("web", 30080)))
+    assertThatThrownBy(() -> IptablesApplier.on(host).apply(list))
         .hasMessageContaining("the client died");
+    assertThat(host.file(JOURNAL).orElse("")).isNotEmpty();
+    return host;
+  }
+
+  @Test
+  void aJournalWhoseWritesReachedNothingOnThisHostIsDropped() throws Exception {
+    String journal = interrupted(FakeHost.create(), allowlist("web", 30080)).file(JOURNAL).get();
+    FakeHost other = FakeHost.create().withFile(JOURNAL, journal);
+
+    IptablesApplyResult result = IptablesApplier.on(other).apply(allowlist("api", 30443));
+
+    assertThat(result.recovery())
+        .hasValueSatisfying(
+            r -> assertThat(r).contains("dropped the journal", "none of its writes had reached"));
+    assertThat(other.iptablesSave(IpFamily.IPV4)).contains("OPSKIT-api").doesNotContain("web");
+    assertThat(other.iptablesSave(IpFamily.IPV6)).doesNotContain("web");
+    assertThat(other.file(JOURNAL).orElse("")).isEmpty();
+  }
+
+  @Test
+  void aJournalThatTheHostContradictsIsDroppedWithoutActingOnIt() throws Exception {
+    FakeHost first = FakeHost.create();
+    IptablesApplier.on(first).apply(allowlist("web", 30080));
+    String journal = interrupted(first, allowlist("web", 30081)).file(JOURNAL).get();
+    FakeHost other = FakeHost.create().withFile(JOURNAL, journal);
+
+    IptablesApplyResult result = IptablesApplier.on(other).apply(allowlist("api", 30443));
+
+    assertThat(result.recovery())
+        .hasValueSatisfying(
+            r ->
+                assertThat(r).contains("dropped the journal", "rules of web", "neither the state"));
+    assertThat(other.iptablesSave(IpFamily.IPV4)).doesNotContain("web");
+    assertThat(other.iptablesSave(IpFamily.IPV6)).doesNotContain("web");
+    assertThat(other.file(JOURNAL).orElse("")).isEmpty();
+  }
+
+  @Test
+  void aJournalMatchingNoIpsetOfTheHostIsDropped() throws Exception {
+    NodePortAllowlist list =
+        NodePortAllowlist.builder().from(allowlist("web", 30080)).useIpset(true).build();
+    FakeHost first = FakeHost.create().withIpset("opskit-web-v4", IpFamily.IPV4, "198.18.7.7/32");
+    String journal = interrupted(first, list).file(JOURNAL).get();
+    FakeHost other =
+        FakeHost.create()
+            .withIpset("opskit-web-v4", IpFamily.IPV4, "198.18.9.9")
+            .withFile(JOURNAL, journal);
+
+    IptablesApplyResult result = IptablesApplier.on(other).apply(allowlist("api", 30443));
+
+    assertThat(result.recovery())
+        .hasValueSatisfying(r -> assertThat(r).contains("ipset opskit-web-v4"));
+    assertThat(other.ipsets()).containsEntry("opskit-web-v4", List.of("198.18.9.9"));
+    assertThat(other.ipsets()).doesNotContainKey("opskit-web-v6");
+  }
+
+  @Test
+  void theNextCallFinishesAnApplyInterruptedBetweenItsWrites() throws Exception {
+    FakeHost host = interrupted(FakeHost.create(), allowlist("web", 30080));
     assertThat(host.iptablesSave(IpFamily.IPV4)).contains("-j OPSKIT-web");
     assertThat(host.iptablesSave(IpFamily.IPV6)).doesNotContain("OPSKIT-web");
-    assertThat(host.file(JOURNAL).orElse("")).isNotEmpty();
 
     IptablesApplyResult next = IptablesApplier.on(host).apply(allowlist("web", 30080));
 

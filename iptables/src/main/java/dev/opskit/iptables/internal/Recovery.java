@@ -12,6 +12,7 @@ import dev.opskit.iptables.internal.ApplyEngine.Change;
 import dev.opskit.iptables.internal.BatchSignals.StaleException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -114,6 +115,13 @@ public final class Recovery {
   /**
    * Finishes the apply a journal describes, from whatever point it stopped at; when that fails,
    * rolls it back to the state the journal recorded as before. Says which, in one sentence.
+   *
+   * <p>A journal acts only on a host that shows the interrupted apply's own states: each rule table
+   * and ipset it touches holds either what it held before or what the apply was going to. A host
+   * where none of its writes had arrived keeps its state and loses the journal (the apply did not
+   * happen). A host where something holds neither was changed outside opskit since, or is another
+   * network namespace that got the same key after the journal's own was deleted: the journal is not
+   * this host's to act on and is dropped, with a warning in the returned sentence.
    */
   public String recover(String text) throws IOException, InterruptedException {
     Journal journal;
@@ -121,8 +129,7 @@ public final class Recovery {
       journal = Journal.parse(text);
     } catch (IllegalArgumentException e) {
       // only a complete journal is ever moved into place; this one is not opskit's to act on
-      HostRead read = host.read(false, false, List.of(), List.of());
-      host.write(List.of(), batch -> {}, new ArrayList<>(), read.generation(), null);
+      clear(host.read(false, false, List.of(), List.of()));
       return "cleared an unreadable apply journal on the host (" + e.getMessage() + ")";
     }
     String what =
@@ -131,18 +138,34 @@ public final class Recovery {
             + " (begun "
             + journal.begun()
             + ")";
+    HostRead read = host.read(false, true, families(journal), ipsetNames(journal));
+    JournalProgress progress = JournalProgress.of(journal, read, host);
+    if (progress.untouched()) {
+      clear(read);
+      return "dropped the journal of " + what + ": none of its writes had reached the host";
+    }
+    if (progress.foreign().isPresent()) {
+      clear(read);
+      return "dropped the journal of "
+          + what
+          + " without acting on it: "
+          + progress.foreign().get()
+          + " holds neither the state before nor after it, so the host was changed outside"
+          + " opskit since or is not the network namespace the journal was written in";
+    }
     for (int tries = 1; ; tries++) {
       try {
-        applyJournaled(journal.target(), journal.before());
+        applyJournaled(journal.target(), journal.before(), read);
         return "finished " + what;
       } catch (StaleException e) {
         if (tries >= ApplyEngine.ATTEMPTS) {
           throw new IptablesApplyException(
               "could not finish " + what + ": other applies kept changing the host", null, false);
         }
+        read = null;
       } catch (IptablesApplyException | CommandFailedException e) {
         try {
-          applyJournaled(journal.before(), journal.before());
+          applyJournaled(journal.before(), journal.before(), null);
           return "rolled back " + what + ": finishing it failed (" + e.getMessage() + ")";
         } catch (StaleException | IptablesApplyException | CommandFailedException again) {
           throw new IptablesApplyException(
@@ -159,14 +182,45 @@ public final class Recovery {
     }
   }
 
-  /** Applies one state of a journal, keeping the journal's own before-state while it runs. */
-  private void applyJournaled(Journal.State state, Journal.State before)
+  /** Clears the host's journal, writing nothing else; a write in between has handled it. */
+  private void clear(HostRead read) throws IOException, InterruptedException {
+    try {
+      host.write(List.of(), batch -> {}, new ArrayList<>(), read.generation(), null);
+    } catch (StaleException e) {
+      // another call wrote since the read, and so recovered or cleared the journal first
+    }
+  }
+
+  /** The families of both of the journal's states. */
+  private static Set<IpFamily> families(Journal journal) {
+    Set<IpFamily> families = ApplyEngine.families(journal.target().ruleSets());
+    families.addAll(ApplyEngine.families(journal.before().ruleSets()));
+    return families;
+  }
+
+  /** The ipsets either of the journal's states names. */
+  private static List<String> ipsetNames(Journal journal) {
+    Set<String> names = new LinkedHashSet<>();
+    for (Journal.State state : List.of(journal.target(), journal.before())) {
+      names.addAll(IpsetSync.names(state.ipsets()));
+      names.addAll(state.absent());
+    }
+    return List.copyOf(names);
+  }
+
+  /**
+   * Applies one state of a journal, keeping the journal's own before-state while it runs; plans
+   * from {@code read} when it is given, else from a fresh read.
+   */
+  private void applyJournaled(Journal.State state, Journal.State before, HostRead read)
       throws IOException, InterruptedException {
     Set<IpFamily> families = ApplyEngine.families(state.ruleSets());
     families.addAll(ApplyEngine.families(before.ruleSets()));
     List<String> ipsetNames = new ArrayList<>(IpsetSync.names(state.ipsets()));
     ipsetNames.addAll(state.absent());
-    HostRead read = host.read(false, true, families, ipsetNames);
+    if (read == null) {
+      read = host.read(false, true, families, ipsetNames);
+    }
     List<String> destroy = read.existing(state.absent());
     engine.applyAll(
         new Change(state.ruleSets(), state.ipsets(), destroy, List.of()), read, Map.of(), before);
