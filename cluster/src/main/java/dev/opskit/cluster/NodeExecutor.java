@@ -39,16 +39,16 @@ import java.util.regex.Pattern;
  * String rules = node.execute(Command.of("iptables-save")).requireSuccess().stdoutUtf8();
  * }</pre>
  *
- * <p>The exec request names only a constant {@code sh -c} script; argv travels framed on the exec's
- * stdin, where the pod's shell reads each word into a variable and runs {@code chroot /host "$@"},
- * so nothing is re-split or expanded and the exec URL stays short however long argv is (API servers
- * and proxies answer a long request line with 414). The exit code comes from the exec status
- * channel. Limits: {@link Command#stdin()}, {@link Command#env()} and {@link
- * Command#workingDirectory()} are not supported (rejected with {@link IllegalArgumentException});
- * the image must provide {@code sh}, {@code head}, {@code chroot} and {@code sleep}; the pod needs
- * a namespace that admits privileged pods. A command's timeout bounds the exec; the pod also
- * carries {@code activeDeadlineSeconds} so a pod orphaned by a crashed caller ends by itself. Safe
- * for concurrent use (one pod per command).
+ * <p>The exec request names only a constant {@code sh -c} script; argv and then the command's stdin
+ * travel framed on the exec's stdin, where the pod's shell reads each word into a variable and runs
+ * {@code chroot /host "$@"} with exactly the stdin bytes that follow, so nothing is re-split or
+ * expanded and the exec URL stays short however long argv is (API servers and proxies answer a long
+ * request line with 414). The exit code comes from the exec status channel. Limits: {@link
+ * Command#env()} and {@link Command#workingDirectory()} are not supported (rejected with {@link
+ * IllegalArgumentException}); the image must provide {@code sh}, {@code head}, {@code chroot} and
+ * {@code sleep}; the pod needs a namespace that admits privileged pods. A command's timeout bounds
+ * the exec; the pod also carries {@code activeDeadlineSeconds} so a pod orphaned by a crashed
+ * caller ends by itself. Safe for concurrent use (one pod per command).
  */
 public final class NodeExecutor implements CommandExecutor {
   private static final Pattern NODE_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
@@ -87,11 +87,9 @@ public final class NodeExecutor implements CommandExecutor {
 
   @Override
   public ExecResult execute(Command command) throws IOException, InterruptedException {
-    if (command.stdin().length > 0
-        || !command.env().isEmpty()
-        || command.workingDirectory().isPresent()) {
+    if (!command.env().isEmpty() || command.workingDirectory().isPresent()) {
       throw new IllegalArgumentException(
-          "NodeExecutor runs argv only: stdin, env and workingDirectory are not supported, got "
+          "NodeExecutor runs argv and stdin only: env and workingDirectory are not supported, got "
               + command);
     }
     long started = System.nanoTime();

@@ -367,7 +367,7 @@ public final class KubernetesApiFixture implements AutoCloseable {
    * same WebSocket channel protocol a kubelet speaks, so the client's exec API works end to end.
    * Without a handler exec answers 400. An opskit command framed on the exec's stdin (as {@code
    * NodeExecutor} sends it) is first decoded by its own script in a real shell, and the handler
-   * sees the command the pod would run: {@code chroot /host ARGV…}.
+   * sees the command the pod would run, {@code chroot /host ARGV…}, and its stdin.
    */
   public void onExec(PodExecHandler handler) {
     dispatcher.execHandler(

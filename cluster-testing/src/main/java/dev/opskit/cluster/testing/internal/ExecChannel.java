@@ -50,7 +50,7 @@ public final class ExecChannel {
   /**
    * A WebSocket upgrade answering {@code exec} with {@code handler}'s reply. When the exec is an
    * opskit command framed on stdin ({@link AgentExec}), the handler sees the command the pod would
-   * run: the runner's words, then the decoded argv (the decoded stdin is not passed on).
+   * run: the runner's words, then the decoded argv, with the decoded stdin.
    */
   public static MockResponse respond(PodExecHandler handler, FaithfulDispatcher.PodExec exec) {
     Optional<List<String>> runner = AgentExec.runner(exec.command());
@@ -64,7 +64,10 @@ public final class ExecChannel {
             argv.addAll(command.argv());
             PodExecReply reply;
             try {
-              reply = handler.handle(request(exec, argv));
+              reply =
+                  handler.handle(
+                      new PodExecRequest(
+                          exec.namespace(), exec.pod(), exec.container(), argv, command.stdin()));
             } catch (RuntimeException e) {
               fail(socket, "the exec handler failed: " + e);
               return;
