@@ -56,8 +56,10 @@ import java.util.regex.Pattern;
  * -c SCRIPT}: ARGV and the command's stdin travel on the exec's stdin, framed, and the pod's shell
  * reads them back word by word without parsing them, so no URL limit bounds a command's size and no
  * word is ever expanded. Commands with stdin are supported (the pod's {@code head} passes exactly
- * that many bytes on); env and working directory are not. The image needs {@code sleep}, {@code
- * sh}, {@code head} and {@code nsenter}: busybox by default.
+ * that many bytes on); env and working directory are not. A command still running a second after
+ * its timeout is killed on the node with the processes it started (closing an exec does not end
+ * them). The image needs {@code sleep}, {@code sh}, {@code head}, {@code setsid} (for the kill) and
+ * {@code nsenter}: busybox by default.
  *
  * <p><b>Guarantees.</b> A node whose agent is not Running and Ready within {@link
  * Builder#readyTimeout} (an untolerable admission, an image that cannot be pulled, a full node),
@@ -403,8 +405,9 @@ public final class NodeAgents {
     }
 
     /**
-     * The agent image, with {@code sleep}, {@code sh}, {@code head} and {@code nsenter}; {@value
-     * #DEFAULT_IMAGE} by default. Pin a digest ({@code …@sha256:…}) or a mirror in production.
+     * The agent image, with {@code sleep}, {@code sh}, {@code head}, {@code setsid} and {@code
+     * nsenter}; {@value #DEFAULT_IMAGE} by default. Pin a digest ({@code …@sha256:…}) or a mirror
+     * in production.
      *
      * @throws IllegalArgumentException when it is not a valid image reference
      */

@@ -45,10 +45,11 @@ import java.util.regex.Pattern;
  * expanded and the exec URL stays short however long argv is (API servers and proxies answer a long
  * request line with 414). The exit code comes from the exec status channel. Limits: {@link
  * Command#env()} and {@link Command#workingDirectory()} are not supported (rejected with {@link
- * IllegalArgumentException}); the image must provide {@code sh}, {@code head}, {@code chroot} and
- * {@code sleep}; the pod needs a namespace that admits privileged pods. A command's timeout bounds
- * the exec; the pod also carries {@code activeDeadlineSeconds} so a pod orphaned by a crashed
- * caller ends by itself. Safe for concurrent use (one pod per command).
+ * IllegalArgumentException}); the image must provide {@code sh}, {@code head}, {@code chroot},
+ * {@code sleep} and {@code setsid}; the pod needs a namespace that admits privileged pods. A
+ * command's timeout bounds the exec, and a command still running a second later is killed with the
+ * processes it started; the pod also carries {@code activeDeadlineSeconds} so a pod orphaned by a
+ * crashed caller ends by itself. Safe for concurrent use (one pod per command).
  */
 public final class NodeExecutor implements CommandExecutor {
   private static final Pattern NODE_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
@@ -93,6 +94,7 @@ public final class NodeExecutor implements CommandExecutor {
               + command);
     }
     long started = System.nanoTime();
+    Duration timeout = command.timeout().orElse(defaultTimeout);
     CoreV1Api api = new CoreV1Api(client);
     V1Pod pod =
         podSpec("opskit-node-exec-" + UUID.randomUUID().toString().substring(0, 8), command);
@@ -115,8 +117,8 @@ public final class NodeExecutor implements CommandExecutor {
               name,
               "exec",
               AgentCommand.exec(AgentCommand.CHROOT_HOST),
-              AgentCommand.stdin(command),
-              command.timeout().orElse(defaultTimeout));
+              AgentCommand.stdin(command, timeout.plus(AgentCommand.GRACE)),
+              timeout);
       if (outcome.exitCode().isEmpty() && !outcome.timedOut()) {
         throw new IOException(
             "exec on node " + node + " reported no exit status: " + outcome.statusMessage());
@@ -261,7 +263,8 @@ public final class NodeExecutor implements CommandExecutor {
 
     /**
      * The image of the exec pod ({@code busybox:1.36} by default); it must contain {@code sh},
-     * {@code head}, {@code chroot} and {@code sleep}.
+     * {@code head}, {@code chroot} and {@code sleep}, and {@code setsid} to kill a command that
+     * outlives its timeout.
      */
     public Builder image(String image) {
       if (image == null || image.isBlank()) {

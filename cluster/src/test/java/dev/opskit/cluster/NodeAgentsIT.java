@@ -168,7 +168,7 @@ class NodeAgentsIT {
               pod,
               "agent",
               AgentCommand.EXEC,
-              "1\nnot a count\nhostname\n0\n".getBytes(StandardCharsets.UTF_8),
+              "5\n1\nnot a count\nhostname\n0\n".getBytes(StandardCharsets.UTF_8),
               Duration.ofSeconds(30));
 
       assertThat(outcome.exitCode()).hasValue(AgentCommand.MALFORMED);

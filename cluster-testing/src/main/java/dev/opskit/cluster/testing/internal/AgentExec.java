@@ -51,6 +51,7 @@ public final class AgentExec {
             + MALFORMED
             + "; }",
         "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
+        "read -r t || bad deadline; num \"$t\" deadline",
         "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
         "while [ \"$n\" -gt 0 ]; do",
         "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
@@ -59,6 +60,15 @@ public final class AgentExec {
         "  set -- \"$@\" \"$a\"; n=$((n - 1))",
         "done",
         "read -r s || bad stdin; num \"$s\" stdin",
+        "if [ \"$t\" -gt 0 ] && command -v setsid >/dev/null 2>&1; then",
+        "  exec 3<&0",
+        "  if [ \"$s\" -eq 0 ]; then setsid " + run + " \"$@\" </dev/null &",
+        "  else head -c \"$s\" <&3 | setsid " + run + " \"$@\" & fi",
+        "  p=$!",
+        "  ( trap 'kill \"$z\" 2>/dev/null; exit 0' TERM; sleep \"$t\" & z=$!; wait \"$z\";",
+        "    kill -KILL -\"$p\" 2>/dev/null ) >/dev/null 2>&1 &",
+        "  w=$!; wait \"$p\"; r=$?; kill \"$w\" 2>/dev/null; exit \"$r\"",
+        "fi",
         "if [ \"$s\" -eq 0 ]; then exec " + run + " \"$@\" </dev/null; fi",
         "head -c \"$s\" | " + run + " \"$@\"");
   }

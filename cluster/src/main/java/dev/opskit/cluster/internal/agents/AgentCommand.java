@@ -3,6 +3,7 @@ package dev.opskit.cluster.internal.agents;
 import dev.opskit.core.Command;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -14,6 +15,7 @@ import java.util.regex.Pattern;
  * #stdin(Command)} writes:
  *
  * <pre>
+ * DEADLINE\n                     (seconds; 0: none)
  * ARGC\n
  * per word: NEWLINES\n WORD\n     (NEWLINES: how many newline characters WORD contains)
  * STDIN_BYTES\n
@@ -32,6 +34,13 @@ import java.util.regex.Pattern;
  * there are none. A frame that does not parse ends with exit status {@value #MALFORMED} and runs
  * nothing. The pod's image must provide {@code sh}, {@code head} and the runner's first word
  * (busybox does).
+ *
+ * <p>A command still running at its DEADLINE is killed on the node with everything it started:
+ * closing the exec does not end the process it started (the runtime keeps it running), so a command
+ * whose caller gave up would otherwise go on, and could still change the node. The script starts
+ * the runner under {@code setsid}, in a process group of its own, and a watchdog kills that group
+ * with SIGKILL at the deadline (exit status 137). Without {@code setsid} in the image the command
+ * runs without a deadline, as before.
  */
 public final class AgentCommand {
   /** The exit status of the pod's shell when the framing on stdin does not parse. */
@@ -72,6 +81,7 @@ public final class AgentCommand {
             + MALFORMED
             + "; }",
         "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
+        "read -r t || bad deadline; num \"$t\" deadline",
         "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
         "while [ \"$n\" -gt 0 ]; do",
         "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
@@ -80,6 +90,15 @@ public final class AgentCommand {
         "  set -- \"$@\" \"$a\"; n=$((n - 1))",
         "done",
         "read -r s || bad stdin; num \"$s\" stdin",
+        "if [ \"$t\" -gt 0 ] && command -v setsid >/dev/null 2>&1; then",
+        "  exec 3<&0",
+        "  if [ \"$s\" -eq 0 ]; then setsid " + run + " \"$@\" </dev/null &",
+        "  else head -c \"$s\" <&3 | setsid " + run + " \"$@\" & fi",
+        "  p=$!",
+        "  ( trap 'kill \"$z\" 2>/dev/null; exit 0' TERM; sleep \"$t\" & z=$!; wait \"$z\";",
+        "    kill -KILL -\"$p\" 2>/dev/null ) >/dev/null 2>&1 &",
+        "  w=$!; wait \"$p\"; r=$?; kill \"$w\" 2>/dev/null; exit \"$r\"",
+        "fi",
         "if [ \"$s\" -eq 0 ]; then exec " + run + " \"$@\" </dev/null; fi",
         "head -c \"$s\" | " + run + " \"$@\"");
   }
@@ -89,9 +108,21 @@ public final class AgentCommand {
     return List.of("sh", "-c", decoder(runner));
   }
 
-  /** The exec's stdin that runs {@code command} on the node: its framed argv, then its stdin. */
-  public static byte[] stdin(Command command) {
+  /** How long after its caller's timeout a command still running is killed on the node. */
+  public static final Duration GRACE = Duration.ofSeconds(1);
+
+  /**
+   * The exec's stdin that runs {@code command} on the node: its deadline, its framed argv, then its
+   * stdin. The node kills the command when it still runs {@code deadline} after it started ({@link
+   * Duration#ZERO}: never), counted in whole seconds, rounded up.
+   */
+  public static byte[] stdin(Command command, Duration deadline) {
+    if (deadline.isNegative()) {
+      throw new IllegalArgumentException("deadline must not be negative, was " + deadline);
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long seconds = deadline.toSeconds() + (deadline.toNanosPart() > 0 ? 1 : 0);
+    line(out, Long.toString(seconds));
     line(out, Integer.toString(command.argv().size()));
     for (String word : command.argv()) {
       line(out, Long.toString(word.chars().filter(c -> c == '\n').count()));

@@ -44,6 +44,7 @@ public final class AgentExecutor implements CommandExecutor {
               + command);
     }
     long started = System.nanoTime();
+    Duration timeout = command.timeout().orElse(defaultTimeout);
     PodExecSession.Outcome outcome;
     ApiThrottle.Permit permit = throttle.acquire();
     try {
@@ -54,8 +55,8 @@ public final class AgentExecutor implements CommandExecutor {
               pod,
               NodeAgentSpec.CONTAINER,
               AgentCommand.EXEC,
-              AgentCommand.stdin(command),
-              command.timeout().orElse(defaultTimeout));
+              AgentCommand.stdin(command, timeout.plus(AgentCommand.GRACE)),
+              timeout);
     } finally {
       permit.close();
     }

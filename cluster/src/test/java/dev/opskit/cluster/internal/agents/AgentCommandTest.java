@@ -1,17 +1,24 @@
 package dev.opskit.cluster.internal.agents;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.cluster.testing.internal.AgentExec;
 import dev.opskit.core.Command;
 import dev.opskit.core.test.Privileged;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 public class AgentCommandTest {
   private static final byte[] MORE = "MORE".getBytes(StandardCharsets.UTF_8);
+  private static final Duration DEADLINE = Duration.ofSeconds(60);
 
   /**
    * Words a shell would expand, split, trim or choke on if it ever parsed them, a 100 KB word and a
@@ -78,7 +86,8 @@ public class AgentCommandTest {
     }
     Command command = Command.builder().argv(hostileArgv()).stdin(input).build();
 
-    AgentExec.Decoded decoded = decode(runner, shell, pathFirst, AgentCommand.stdin(command), MORE);
+    AgentExec.Decoded decoded =
+        decode(runner, shell, pathFirst, AgentCommand.stdin(command, DEADLINE), MORE);
 
     assertThat(decoded.exitCode()).as(decoded.stderr()).isZero();
     Command received = decoded.command().orElseThrow();
@@ -101,8 +110,12 @@ public class AgentCommandTest {
   @Test
   void theFrameCountsWordsAndEachWordsNewlinesThenTheStdinBytes() {
     Command command = Command.of("sh", "-c", "cat\nwc -l", "").withStdin("ab\n");
-    assertThat(new String(AgentCommand.stdin(command), StandardCharsets.UTF_8))
-        .isEqualTo("4\n0\nsh\n0\n-c\n1\ncat\nwc -l\n0\n\n3\nab\n");
+    assertThat(new String(AgentCommand.stdin(command, Duration.ofMillis(1500)), UTF_8))
+        .isEqualTo("2\n4\n0\nsh\n0\n-c\n1\ncat\nwc -l\n0\n\n3\nab\n");
+    assertThat(new String(AgentCommand.stdin(command, Duration.ZERO), UTF_8)).startsWith("0\n4\n");
+    assertThatThrownBy(() -> AgentCommand.stdin(command, Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("PT-1S");
   }
 
   @Test
@@ -116,8 +129,7 @@ public class AgentCommandTest {
       throws Exception {
     // the default agent image's shell and head (busybox's head reads ahead: it must come last)
     Path busybox = Path.of("/usr/bin/busybox");
-    Files.createSymbolicLink(bin.resolve("sh"), busybox);
-    Files.createSymbolicLink(bin.resolve("head"), busybox);
+    busyboxApplets(bin, "sh", "head", "setsid", "sleep");
     assertDeliveredExactly(List.of(bin.resolve("sh").toString()), List.of(bin));
   }
 
@@ -148,16 +160,116 @@ public class AgentCommandTest {
   @Test
   void aCommandWithoutStdinReadsNothingThatFollowsTheFrame() throws Exception {
     Command command = Command.of("cat");
+    for (Duration deadline : List.of(DEADLINE, Duration.ZERO)) {
+      AgentExec.Decoded decoded =
+          decode(List.of("sh"), List.of(), AgentCommand.stdin(command, deadline), MORE);
 
-    AgentExec.Decoded decoded = decode(List.of("sh"), List.of(), AgentCommand.stdin(command), MORE);
+      assertThat(decoded.command().orElseThrow().argv()).as("%s", deadline).containsExactly("cat");
+      assertThat(decoded.command().orElseThrow().stdin()).as("%s", deadline).isEmpty();
+    }
+  }
 
-    assertThat(decoded.command().orElseThrow().argv()).containsExactly("cat");
-    assertThat(decoded.command().orElseThrow().stdin()).isEmpty();
+  @Test
+  void aCommandStillRunningAtItsDeadlineIsKilledWithWhatItStartedInSh() throws Exception {
+    assertKilledAtTheDeadline(List.of());
+  }
+
+  @Test
+  @Privileged(tools = {"busybox"})
+  void aCommandStillRunningAtItsDeadlineIsKilledWithWhatItStartedInBusybox(@TempDir Path bin)
+      throws Exception {
+    busyboxApplets(bin, "sh", "head", "setsid", "sleep", "env");
+    assertKilledAtTheDeadline(List.of(bin));
+  }
+
+  @Test
+  void aCommandThatEndsInTimeKeepsItsExitStatusAndLeavesNothingBehind() throws Exception {
+    Command command = Command.of("sh", "-c", "cat; exit 3").withStdin("in time\n");
+    // a deadline no other test uses, so that its watchdog's sleep can be told apart
+    Duration deadline = Duration.ofSeconds(297);
+    try (Node node = Node.start(List.of(), AgentCommand.stdin(command, deadline))) {
+      // the watchdog holds neither stdout nor the exit: both come when the command ends
+      CompletableFuture<byte[]> stdout = CompletableFuture.supplyAsync(node::readAll);
+      assertThat(stdout.get(20, TimeUnit.SECONDS)).isEqualTo("in time\n".getBytes(UTF_8));
+      assertThat(node.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(node.process.exitValue()).isEqualTo(3);
+    }
+    // the watchdog's sleep ended with it (one left behind would belong to init now)
+    assertThat(
+            ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(List::of).orElse(List.of()).contains("297")))
+        .isEmpty();
+  }
+
+  /** Runs a command that starts a child and waits, with a deadline of one second. */
+  private static void assertKilledAtTheDeadline(List<Path> pathFirst) throws Exception {
+    Command command = Command.of("sh", "-c", "sleep 60 & echo $!; wait");
+    try (Node node = Node.start(pathFirst, AgentCommand.stdin(command, Duration.ofSeconds(1)))) {
+      long child = Long.parseLong(new String(node.stdout.readNBytes(64), UTF_8).strip());
+      ProcessHandle sleeper = ProcessHandle.of(child).orElseThrow();
+
+      assertThat(node.process.waitFor(30, TimeUnit.SECONDS)).as("ended at the deadline").isTrue();
+      assertThat(node.process.exitValue()).isEqualTo(137);
+      // the child the command started was killed with it, not left to run on the node
+      sleeper.onExit().get(10, TimeUnit.SECONDS);
+      assertThat(sleeper.isAlive()).isFalse();
+    }
+  }
+
+  private static void busyboxApplets(Path bin, String... applets) throws Exception {
+    for (String applet : applets) {
+      Files.createSymbolicLink(bin.resolve(applet), Path.of("/usr/bin/busybox"));
+    }
+  }
+
+  /**
+   * The decoder of a pod whose runner is {@code env}: it runs the command on this machine, so a
+   * test sees what the node would run, and what is left of it.
+   */
+  private static final class Node implements AutoCloseable {
+    final Process process;
+    final InputStream stdout;
+
+    private Node(Process process) {
+      this.process = process;
+      this.stdout = process.getInputStream();
+    }
+
+    static Node start(List<Path> pathFirst, byte[] frame) throws IOException {
+      List<String> path = new ArrayList<>();
+      pathFirst.forEach(p -> path.add(p.toString()));
+      path.add(System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+      String shell = pathFirst.isEmpty() ? "sh" : pathFirst.get(0).resolve("sh").toString();
+      ProcessBuilder builder =
+          new ProcessBuilder(shell, "-c", AgentCommand.decoder(List.of("env")))
+              .redirectError(ProcessBuilder.Redirect.DISCARD);
+      builder.environment().put("PATH", String.join(":", path));
+      Node node = new Node(builder.start());
+      // the exec's stdin is never closed: the decoder must stop reading by itself
+      node.process.getOutputStream().write(frame);
+      node.process.getOutputStream().flush();
+      return node;
+    }
+
+    byte[] readAll() {
+      try {
+        return stdout.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void close() {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
   }
 
   @Test
   void aFrameThatDoesNotParseRunsNothing() throws Exception {
-    for (String frame : List.of("0\n0\n", "x\n", "1\n-1\nls\n0\n", "1\n0\nls\nfive\n")) {
+    for (String frame :
+        List.of("x\n", "-1\n1\n0\nls\n0\n", "5\n0\n", "5\n1\n-1\nls\n0\n", "5\n1\n0\nls\nfive\n")) {
       AgentExec.Decoded decoded =
           decode(List.of("sh"), List.of(), frame.getBytes(StandardCharsets.UTF_8));
       assertThat(decoded.command()).as(frame).isEmpty();
