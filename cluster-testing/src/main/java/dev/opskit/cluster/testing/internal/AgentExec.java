@@ -1,6 +1,7 @@
 package dev.opskit.cluster.testing.internal;
 
 import dev.opskit.core.Command;
+import dev.opskit.core.internal.FramedCommand;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -35,47 +36,16 @@ public final class AgentExec {
   public static final List<String> CHROOT_HOST = List.of("chroot", "/host");
 
   /** The exit status of the decoder when the framing on stdin does not parse. */
-  public static final int MALFORMED = 126;
+  public static final int MALFORMED = FramedCommand.MALFORMED;
 
   /** The exec argv of an opskit agent command. */
   public static final List<String> EXEC = exec(ENTER_NODE);
 
   private AgentExec() {}
 
-  /** The decoder opskit runs for {@code runner} (the same text as opskit's, or not its exec). */
-  static String decoder(List<String> runner) {
-    String run = String.join(" ", runner);
-    return String.join(
-        "\n",
-        "bad() { echo \"opskit agent: malformed command on stdin ($1)\" >&2; exit "
-            + MALFORMED
-            + "; }",
-        "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
-        "read -r t || bad deadline; num \"$t\" deadline",
-        "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
-        "while [ \"$n\" -gt 0 ]; do",
-        "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
-        "  while [ \"$k\" -gt 0 ]; do IFS= read -r l || bad word; a=\"$a",
-        "$l\"; k=$((k - 1)); done",
-        "  set -- \"$@\" \"$a\"; n=$((n - 1))",
-        "done",
-        "read -r s || bad stdin; num \"$s\" stdin",
-        "if [ \"$t\" -gt 0 ] && command -v setsid >/dev/null 2>&1; then",
-        "  exec 3<&0",
-        "  if [ \"$s\" -eq 0 ]; then setsid " + run + " \"$@\" </dev/null &",
-        "  else head -c \"$s\" <&3 | setsid " + run + " \"$@\" & fi",
-        "  p=$!",
-        "  ( trap 'kill \"$z\" 2>/dev/null; exit 0' TERM; sleep \"$t\" & z=$!; wait \"$z\";",
-        "    kill -KILL -\"$p\" 2>/dev/null ) >/dev/null 2>&1 &",
-        "  w=$!; wait \"$p\"; r=$?; kill \"$w\" 2>/dev/null; exit \"$r\"",
-        "fi",
-        "if [ \"$s\" -eq 0 ]; then exec " + run + " \"$@\" </dev/null; fi",
-        "head -c \"$s\" | " + run + " \"$@\"");
-  }
-
   /** The exec argv of an opskit command run through {@code runner}. */
   public static List<String> exec(List<String> runner) {
-    return List.of("sh", "-c", decoder(runner));
+    return FramedCommand.exec(runner);
   }
 
   /**
@@ -162,7 +132,7 @@ public final class AgentExec {
         Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwx------"));
         List<String> argv = new ArrayList<>(shell);
         argv.add("-c");
-        argv.add(decoder(runner));
+        argv.add(FramedCommand.decoder(runner));
         ProcessBuilder builder =
             new ProcessBuilder(argv)
                 .redirectOutput(dir.resolve("stdout").toFile())

@@ -1,50 +1,27 @@
 package dev.opskit.cluster.internal.agents;
 
 import dev.opskit.core.Command;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
+import dev.opskit.core.internal.FramedCommand;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * How a command reaches a node from a pod on it (a node agent, or {@code NodeExecutor}'s exec pod).
  * The exec request names only a constant command, {@link #exec(List) sh -c DECODER}, so its URL
  * stays short however long the command's argv is (an API server or a proxy answers a long request
  * line with 414); the argv and the command's stdin travel on the exec's stdin, framed as {@link
- * #stdin(Command)} writes:
+ * FramedCommand} describes, with a deadline one {@link #GRACE} after the caller's timeout, since
+ * closing an exec does not end the process it started.
  *
- * <pre>
- * DEADLINE\n                     (seconds; 0: none)
- * ARGC\n
- * per word: NEWLINES\n WORD\n     (NEWLINES: how many newline characters WORD contains)
- * STDIN_BYTES\n
- * STDIN
- * </pre>
- *
- * <p>The pod's shell reads each word with {@code IFS= read -r}, one line per call (POSIX {@code
- * read} takes a pipe one byte at a time, so it never consumes past the framing), joins a word's
- * lines, and appends it to {@code "$@"}: a word is only ever a variable's value, never parsed,
- * expanded or split. It then runs {@code RUNNER "$@"}, where the runner puts the command on the
- * node: {@link #ENTER_NODE} enters the mount, UTS, IPC, network and PID namespaces of the node's
- * init process (an agent pod runs with host PID), {@link #CHROOT_HOST} changes root to the node's
- * filesystem mounted at {@code /host}; either way the command runs with the node's own binaries and
- * files. Its stdin is exactly the STDIN_BYTES that follow, through {@code head -c} (the exec
- * channel protocol before {@code v5} cannot signal the end of stdin), or {@code /dev/null} when
- * there are none. A frame that does not parse ends with exit status {@value #MALFORMED} and runs
- * nothing. The pod's image must provide {@code sh}, {@code head} and the runner's first word
- * (busybox does).
- *
- * <p>A command still running at its DEADLINE is killed on the node with everything it started:
- * closing the exec does not end the process it started (the runtime keeps it running), so a command
- * whose caller gave up would otherwise go on, and could still change the node. The script starts
- * the runner under {@code setsid}, in a process group of its own, and a watchdog kills that group
- * with SIGKILL at the deadline (exit status 137). Without {@code setsid} in the image the command
- * runs without a deadline, as before.
+ * <p>The runner puts the command on the node: {@link #ENTER_NODE} enters the mount, UTS, IPC,
+ * network and PID namespaces of the node's init process (an agent pod runs with host PID), {@link
+ * #CHROOT_HOST} changes root to the node's filesystem mounted at {@code /host}; either way the
+ * command runs with the node's own binaries and files. The pod's image must provide {@code sh},
+ * {@code head}, {@code setsid}, {@code sleep} and the runner's first word (busybox does).
  */
 public final class AgentCommand {
   /** The exit status of the pod's shell when the framing on stdin does not parse. */
-  public static final int MALFORMED = 126;
+  public static final int MALFORMED = FramedCommand.MALFORMED;
 
   /** The runner of node agents: enters the namespaces of the node's init process. */
   public static final List<String> ENTER_NODE =
@@ -53,88 +30,26 @@ public final class AgentCommand {
   /** The runner of an exec pod with the node's root filesystem at {@code /host}. */
   public static final List<String> CHROOT_HOST = List.of("chroot", "/host");
 
-  private static final Pattern RUNNER_WORD = Pattern.compile("[A-Za-z0-9/_.=+-]+");
-
   /** The script that reads a framed command from stdin and runs it on the node through agents. */
-  public static final String DECODER = decoder(ENTER_NODE);
+  public static final String DECODER = FramedCommand.decoder(ENTER_NODE);
 
   /** The exec argv every agent command is sent as. */
-  public static final List<String> EXEC = exec(ENTER_NODE);
-
-  private AgentCommand() {}
-
-  /**
-   * The script that reads a framed command from stdin and runs it as {@code RUNNER "$@"}.
-   *
-   * @throws IllegalArgumentException when {@code runner} is empty or a word of it is not plain
-   *     (letters, digits and {@code /_.=+-} only), as the script names it unquoted
-   */
-  public static String decoder(List<String> runner) {
-    if (runner.isEmpty() || !runner.stream().allMatch(w -> RUNNER_WORD.matcher(w).matches())) {
-      throw new IllegalArgumentException(
-          "runner " + runner + " must be one or more words of letters, digits and /_.=+-");
-    }
-    String run = String.join(" ", runner);
-    return String.join(
-        "\n",
-        "bad() { echo \"opskit agent: malformed command on stdin ($1)\" >&2; exit "
-            + MALFORMED
-            + "; }",
-        "num() { case $1 in ''|*[!0-9]*) bad \"$2\";; esac; }",
-        "read -r t || bad deadline; num \"$t\" deadline",
-        "read -r n || bad argc; num \"$n\" argc; [ \"$n\" -gt 0 ] || bad argc",
-        "while [ \"$n\" -gt 0 ]; do",
-        "  read -r k || bad lines; num \"$k\" lines; IFS= read -r a || bad word",
-        "  while [ \"$k\" -gt 0 ]; do IFS= read -r l || bad word; a=\"$a",
-        "$l\"; k=$((k - 1)); done",
-        "  set -- \"$@\" \"$a\"; n=$((n - 1))",
-        "done",
-        "read -r s || bad stdin; num \"$s\" stdin",
-        "if [ \"$t\" -gt 0 ] && command -v setsid >/dev/null 2>&1; then",
-        "  exec 3<&0",
-        "  if [ \"$s\" -eq 0 ]; then setsid " + run + " \"$@\" </dev/null &",
-        "  else head -c \"$s\" <&3 | setsid " + run + " \"$@\" & fi",
-        "  p=$!",
-        "  ( trap 'kill \"$z\" 2>/dev/null; exit 0' TERM; sleep \"$t\" & z=$!; wait \"$z\";",
-        "    kill -KILL -\"$p\" 2>/dev/null ) >/dev/null 2>&1 &",
-        "  w=$!; wait \"$p\"; r=$?; kill \"$w\" 2>/dev/null; exit \"$r\"",
-        "fi",
-        "if [ \"$s\" -eq 0 ]; then exec " + run + " \"$@\" </dev/null; fi",
-        "head -c \"$s\" | " + run + " \"$@\"");
-  }
-
-  /** The exec argv that runs {@link #decoder(List) the decoder} for {@code runner}. */
-  public static List<String> exec(List<String> runner) {
-    return List.of("sh", "-c", decoder(runner));
-  }
+  public static final List<String> EXEC = FramedCommand.exec(ENTER_NODE);
 
   /** How long after its caller's timeout a command still running is killed on the node. */
   public static final Duration GRACE = Duration.ofSeconds(1);
 
-  /**
-   * The exec's stdin that runs {@code command} on the node: its deadline, its framed argv, then its
-   * stdin. The node kills the command when it still runs {@code deadline} after it started ({@link
-   * Duration#ZERO}: never), counted in whole seconds, rounded up.
-   */
-  public static byte[] stdin(Command command, Duration deadline) {
-    if (deadline.isNegative()) {
-      throw new IllegalArgumentException("deadline must not be negative, was " + deadline);
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    long seconds = deadline.toSeconds() + (deadline.toNanosPart() > 0 ? 1 : 0);
-    line(out, Long.toString(seconds));
-    line(out, Integer.toString(command.argv().size()));
-    for (String word : command.argv()) {
-      line(out, Long.toString(word.chars().filter(c -> c == '\n').count()));
-      line(out, word);
-    }
-    line(out, Integer.toString(command.stdin().length));
-    out.writeBytes(command.stdin());
-    return out.toByteArray();
+  private AgentCommand() {}
+
+  /** The exec argv that runs the decoder for {@code runner}. */
+  public static List<String> exec(List<String> runner) {
+    return FramedCommand.exec(runner);
   }
 
-  private static void line(ByteArrayOutputStream out, String text) {
-    out.writeBytes(text.getBytes(StandardCharsets.UTF_8));
-    out.write('\n');
+  /**
+   * The exec's stdin that runs {@code command} on the node, killed there after {@code deadline}.
+   */
+  public static byte[] stdin(Command command, Duration deadline) {
+    return FramedCommand.frame(command, deadline);
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.opskit.cluster.testing.internal.AgentExec;
 import dev.opskit.core.Command;
+import dev.opskit.core.internal.FramedCommand;
 import dev.opskit.core.test.Privileged;
 import java.io.IOException;
 import java.io.InputStream;
@@ -147,12 +148,12 @@ public class AgentCommandTest {
         .last(org.assertj.core.api.InstanceOfAssertFactories.STRING)
         .endsWith("| chroot /host \"$@\"");
     for (List<String> runner : List.of(List.<String>of(), List.of("chroot", "/ho st"))) {
-      assertThatThrownBy(() -> AgentCommand.decoder(runner))
+      assertThatThrownBy(() -> FramedCommand.decoder(runner))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining(runner.toString())
           .hasMessageContaining("letters, digits");
     }
-    assertThatThrownBy(() -> AgentCommand.decoder(List.of("chroot", "$(id)")))
+    assertThatThrownBy(() -> FramedCommand.decoder(List.of("chroot", "$(id)")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("$(id)");
   }
@@ -241,7 +242,7 @@ public class AgentCommandTest {
       path.add(System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
       String shell = pathFirst.isEmpty() ? "sh" : pathFirst.get(0).resolve("sh").toString();
       ProcessBuilder builder =
-          new ProcessBuilder(shell, "-c", AgentCommand.decoder(List.of("env")))
+          new ProcessBuilder(shell, "-c", FramedCommand.decoder(List.of("env")))
               .redirectError(ProcessBuilder.Redirect.DISCARD);
       builder.environment().put("PATH", String.join(":", path));
       Node node = new Node(builder.start());
