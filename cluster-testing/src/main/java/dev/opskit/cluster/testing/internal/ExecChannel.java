@@ -64,10 +64,7 @@ public final class ExecChannel {
             argv.addAll(command.argv());
             PodExecReply reply;
             try {
-              reply =
-                  handler.handle(
-                      new PodExecRequest(
-                          exec.namespace(), exec.pod(), exec.container(), argv, command.stdin()));
+              reply = handler.handle(request(exec, argv, command.stdin()));
             } catch (RuntimeException e) {
               fail(socket, "the exec handler failed: " + e);
               return;
@@ -75,26 +72,32 @@ public final class ExecChannel {
             reply(socket, reply);
           });
     }
-    PodExecReply reply = handler.handle(request(exec, exec.command()));
+    PodExecReply reply = handler.handle(request(exec, exec.command(), new byte[0]));
     return upgrade(socket -> reply(socket, reply));
   }
 
   /** A WebSocket upgrade of an exec that calls {@code onOpen} with the socket once it is open. */
   public static MockResponse upgrade(Consumer<WebSocket> onOpen) {
+    return upgrade(
+        new WebSocketListener() {
+          @Override
+          public void onOpen(WebSocket socket, Response response) {
+            onOpen.accept(socket);
+          }
+        });
+  }
+
+  /** A WebSocket upgrade to the exec channel protocol, served by {@code listener}. */
+  private static MockResponse upgrade(WebSocketListener listener) {
     return new MockResponse()
         .setResponseCode(101)
         .setHeader("Sec-WebSocket-Protocol", "v4.channel.k8s.io")
-        .withWebSocketUpgrade(
-            new WebSocketListener() {
-              @Override
-              public void onOpen(WebSocket socket, Response response) {
-                onOpen.accept(socket);
-              }
-            });
+        .withWebSocketUpgrade(listener);
   }
 
-  private static PodExecRequest request(FaithfulDispatcher.PodExec exec, List<String> command) {
-    return new PodExecRequest(exec.namespace(), exec.pod(), exec.container(), command);
+  private static PodExecRequest request(
+      FaithfulDispatcher.PodExec exec, List<String> command, byte[] stdin) {
+    return new PodExecRequest(exec.namespace(), exec.pod(), exec.container(), command, stdin);
   }
 
   /**
@@ -106,33 +109,30 @@ public final class ExecChannel {
   public static MockResponse decoding(
       List<String> runner, Executor threads, String pod, BiConsumer<WebSocket, Command> then) {
     BlockingQueue<byte[]> stdin = new LinkedBlockingQueue<>();
-    return new MockResponse()
-        .setResponseCode(101)
-        .setHeader("Sec-WebSocket-Protocol", "v4.channel.k8s.io")
-        .withWebSocketUpgrade(
-            new WebSocketListener() {
-              @Override
-              public void onOpen(WebSocket socket, Response response) {
-                threads.execute(() -> decodeThen(socket, stdin, runner, pod, then));
-              }
+    return upgrade(
+        new WebSocketListener() {
+          @Override
+          public void onOpen(WebSocket socket, Response response) {
+            threads.execute(() -> decodeThen(socket, stdin, runner, pod, then));
+          }
 
-              @Override
-              public void onMessage(WebSocket socket, byte[] bytes) {
-                if (bytes.length > 0 && bytes[0] == 0) {
-                  stdin.add(Arrays.copyOfRange(bytes, 1, bytes.length));
-                }
-              }
+          @Override
+          public void onMessage(WebSocket socket, byte[] bytes) {
+            if (bytes.length > 0 && bytes[0] == 0) {
+              stdin.add(Arrays.copyOfRange(bytes, 1, bytes.length));
+            }
+          }
 
-              @Override
-              public void onClosed(WebSocket socket, int code, String reason) {
-                stdin.add(CLOSED);
-              }
+          @Override
+          public void onClosed(WebSocket socket, int code, String reason) {
+            stdin.add(CLOSED);
+          }
 
-              @Override
-              public void onFailure(WebSocket socket, Throwable t, Response response) {
-                stdin.add(CLOSED);
-              }
-            });
+          @Override
+          public void onFailure(WebSocket socket, Throwable t, Response response) {
+            stdin.add(CLOSED);
+          }
+        });
   }
 
   private static void decodeThen(
