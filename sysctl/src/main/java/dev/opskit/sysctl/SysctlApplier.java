@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -131,8 +132,10 @@ public final class SysctlApplier
   /**
    * Brings the host in line with {@code profile}, transactionally: stages the new drop-in beside
    * the old one, loads it with {@code sysctl -e -p}, verifies, and only then renames it into place;
-   * on failure the staged file is removed and the previous live values are written back. Does
-   * nothing but observe when the plan is empty.
+   * on failure the staged file is removed and the previous live values are written back. The
+   * rollback writes a key back only while it still holds the value this apply left: a key that
+   * another apply (or an administrator) changed since keeps that value, and the message names it.
+   * Does nothing but observe when the plan is empty.
    *
    * @throws SysctlApplyException when the plan is blocked (nothing is written), {@code sysctl -p}
    *     fails, a value is still not as desired afterwards, or the drop-in cannot be written (in the
@@ -185,6 +188,7 @@ public final class SysctlApplier
           plan,
           staged,
           previous,
+          leftBy(plan, observeAfterFailure(profile)),
           "sysctl -e -p " + loaded + " failed" + exit(reload) + ": " + oneLine(reload),
           reload);
     }
@@ -195,6 +199,7 @@ public final class SysctlApplier
           remaining,
           staged,
           previous,
+          leftBy(plan, Optional.of(after)),
           "sysctl profile "
               + profile.name()
               + " did not take: "
@@ -210,7 +215,8 @@ public final class SysctlApplier
               Scripts.commit(staged, plan.dropInPath()).withTimeout(TIMEOUT),
               List.of("mv", staged, plan.dropInPath()));
       if (!commit.isSuccess()) {
-        throw undoFailed(plan, staged, previous, oneLine(commit), commit);
+        throw undoFailed(
+            plan, staged, previous, leftBy(plan, Optional.of(after)), oneLine(commit), commit);
       }
       after = SysctlObservation.builder().from(after).dropIn(plan.dropInContent()).build();
     }
@@ -219,8 +225,9 @@ public final class SysctlApplier
 
   /**
    * Puts back what {@code applied} changed: the drop-in as it was before (or no drop-in where there
-   * was none), then the previous live value of every key it set. Does nothing for a result that
-   * changed nothing.
+   * was none), then the previous live value of every key it set, where the key still holds the
+   * value the apply left (a key another apply changed since keeps that value). Does nothing for a
+   * result that changed nothing.
    *
    * @throws IllegalArgumentException when the result holds no observation from before the apply
    * @throws dev.opskit.core.CommandFailedException when the drop-in or a value cannot be restored
@@ -253,10 +260,33 @@ public final class SysctlApplier
     if (!previous.isEmpty()) {
       Steps.run(
               executor,
-              Scripts.rollback("", previous).withTimeout(TIMEOUT),
+              Scripts.rollback("", leftBy(plan, Optional.of(applied.after())), previous)
+                  .withTimeout(TIMEOUT),
               Steps.restore("", previous.keySet()))
           .requireSuccess();
     }
+  }
+
+  /** Observes after a failed reload, to learn what it left; empty when that fails too. */
+  private Optional<SysctlObservation> observeAfterFailure(SysctlProfile profile)
+      throws InterruptedException {
+    try {
+      return Optional.of(observe(profile));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The value each key of {@code plan} was left with by its apply: as {@code after} observed it, or
+   * (unobserved) the value the plan wrote.
+   */
+  private static Map<SysctlKey, String> leftBy(SysctlPlan plan, Optional<SysctlObservation> after) {
+    Map<SysctlKey, String> left = new LinkedHashMap<>();
+    for (SysctlChange change : plan.changes()) {
+      left.put(change.key(), after.flatMap(a -> a.value(change.key())).orElse(change.after()));
+    }
+    return left;
   }
 
   private static Map<SysctlKey, String> previousValues(SysctlPlan plan) {
@@ -271,6 +301,7 @@ public final class SysctlApplier
       SysctlPlan plan,
       String staged,
       Map<SysctlKey, String> previous,
+      Map<SysctlKey, String> left,
       String problem,
       ExecResult failed)
       throws IOException, InterruptedException {
@@ -279,12 +310,21 @@ public final class SysctlApplier
       ExecResult undo =
           Steps.run(
               executor,
-              Scripts.rollback(staged, previous).withTimeout(TIMEOUT),
+              Scripts.rollback(staged, left, previous).withTimeout(TIMEOUT),
               Steps.restore(staged, previous.keySet()));
+      List<String> kept = Scripts.keptByRollback(undo);
       outcome =
-          undo.isSuccess()
-              ? "rolled back: the previous drop-in and live values are in place"
-              : "rollback failed: " + oneLine(undo);
+          !undo.isSuccess()
+              ? "rollback failed: " + oneLine(undo)
+              : kept.isEmpty()
+                  ? "rolled back: the previous drop-in and live values are in place"
+                  : "rolled back, except "
+                      + String.join(", ", kept)
+                      + ": another apply changed "
+                      + (kept.size() == 1 ? "it" : "them")
+                      + " since, and "
+                      + (kept.size() == 1 ? "it keeps" : "they keep")
+                      + " that value";
     } catch (IOException e) {
       outcome = "rollback failed: " + e.getMessage();
     }

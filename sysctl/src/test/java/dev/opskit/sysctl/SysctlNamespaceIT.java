@@ -48,6 +48,21 @@ class SysctlNamespaceIT {
           .optional("net.ipv4.opskit_no_such_key")
           .build();
 
+  /** A profile that applies, and one of the same name whose second value the kernel refuses. */
+  private static final SysctlProfile PREVIOUS =
+      SysctlProfile.builder()
+          .name("tx")
+          .set("net.core.somaxconn", "4100")
+          .set("net.ipv4.tcp_syn_retries", "5")
+          .build();
+
+  private static final SysctlProfile REFUSED =
+      SysctlProfile.builder()
+          .name("tx")
+          .set("net.core.somaxconn", "4300")
+          .set("net.ipv4.tcp_syn_retries", "500")
+          .build();
+
   @TempDir Path dir;
 
   @Test
@@ -138,30 +153,56 @@ class SysctlNamespaceIT {
     assertThat(hostValues()).isEqualTo(hostBefore);
   }
 
+  /**
+   * Another operator sets a key of the profile between this apply's load and its rollback: the
+   * rollback writes back only the keys that still hold what this apply left.
+   */
+  @Test
+  void aRollbackKeepsAValueAnotherOperatorSetMeanwhile() throws Exception {
+    Map<String, String> hostBefore = hostValues();
+    try (TestNetworks net = TestNetworks.create()) {
+      String ns = net.namespace("sysctl-race");
+      ExecutionListener otherOperator =
+          new ExecutionListener() {
+            @Override
+            public void started(Command command) {
+              List<String> argv = command.argv();
+              if (argv.size() > 2 && argv.get(2).startsWith("rc=0; staged=$1")) {
+                net.exec(ns, "sysctl", "-w", "net.core.somaxconn=4444");
+              }
+            }
+          };
+      SysctlApplier applier =
+          SysctlApplier.on(net.executor(ns).withListener(otherOperator))
+              .withDropInDirectory(dir.toString());
+      applier.apply(PREVIOUS);
+      String previousText = Files.readString(dir.resolve("99-opskit-tx.conf"));
+
+      assertThatThrownBy(() -> applier.apply(REFUSED))
+          .isInstanceOf(SysctlApplyException.class)
+          .hasMessageContaining("tcp_syn_retries")
+          .hasMessageContaining(
+              "rolled back, except net.core.somaxconn: another apply changed it since");
+
+      assertThat(read(net, ns, "net/core/somaxconn")).isEqualTo("4444");
+      assertThat(read(net, ns, "net/ipv4/tcp_syn_retries")).isEqualTo("5");
+      assertThat(Files.readString(dir.resolve("99-opskit-tx.conf"))).isEqualTo(previousText);
+    }
+    assertThat(hostValues()).isEqualTo(hostBefore);
+  }
+
   @Test
   void aValueTheKernelRefusesRollsBackLiveValuesAndKeepsThePreviousDropIn() throws Exception {
     Map<String, String> hostBefore = hostValues();
-    SysctlProfile previous =
-        SysctlProfile.builder()
-            .name("tx")
-            .set("net.core.somaxconn", "4100")
-            .set("net.ipv4.tcp_syn_retries", "5")
-            .build();
-    SysctlProfile refused =
-        SysctlProfile.builder()
-            .name("tx")
-            .set("net.core.somaxconn", "4300")
-            .set("net.ipv4.tcp_syn_retries", "500")
-            .build();
     try (TestNetworks net = TestNetworks.create()) {
       String ns = net.namespace("sysctl-tx");
       SysctlApplier applier =
           SysctlApplier.on(net.executor(ns)).withDropInDirectory(dir.toString());
-      applier.apply(previous);
+      applier.apply(PREVIOUS);
       Path dropIn = dir.resolve("99-opskit-tx.conf");
       String previousText = Files.readString(dropIn);
 
-      assertThatThrownBy(() -> applier.apply(refused))
+      assertThatThrownBy(() -> applier.apply(REFUSED))
           .isInstanceOf(SysctlApplyException.class)
           .hasMessageContaining("tcp_syn_retries")
           .hasMessageContaining("rolled back");
@@ -172,7 +213,7 @@ class SysctlNamespaceIT {
       try (var files = Files.list(dir)) {
         assertThat(files).containsExactly(dropIn);
       }
-      assertThat(applier.verify(previous).isEmpty()).isTrue();
+      assertThat(applier.verify(PREVIOUS).isEmpty()).isTrue();
     }
     assertThat(hostValues()).isEqualTo(hostBefore);
   }

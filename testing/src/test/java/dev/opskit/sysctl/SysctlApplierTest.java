@@ -185,6 +185,36 @@ class SysctlApplierTest {
     assertThat(filesInDir()).isEmpty();
   }
 
+  @Test
+  void aRollbackKeepsAValueAnotherApplySetSinceAndSaysSo() throws Exception {
+    host.ignoreSysctlWrite("net.ipv4.tcp_rmem");
+    // another operator sets a key of this profile between this apply's load and its rollback
+    host.beforeNext(
+        argv -> argv.get(2).startsWith("rc=0; staged=$1"),
+        () -> host.withSysctl("fs.inotify.max_user_watches", "600000"));
+
+    assertThatThrownBy(() -> applier.apply(NODE))
+        .isInstanceOf(SysctlApplyException.class)
+        .hasMessageContaining("did not take")
+        .hasMessageContaining(
+            "rolled back, except fs.inotify.max_user_watches: another apply changed it since");
+
+    assertThat(kernel("fs.inotify.max_user_watches")).isEqualTo("600000");
+    assertThat(kernel("fs.inotify.max_user_instances")).isEqualTo("128");
+    assertThat(filesInDir()).isEmpty();
+  }
+
+  @Test
+  void rollingBackAnApplyKeepsWhatAnotherApplyChangedSince() throws Exception {
+    SysctlApplyResult applied = applier.apply(NODE);
+    host.withSysctl("fs.inotify.max_user_watches", "600000");
+
+    applier.rollBack(applied);
+
+    assertThat(kernel("fs.inotify.max_user_watches")).isEqualTo("600000");
+    assertThat(kernel("fs.inotify.max_user_instances")).isEqualTo("128");
+  }
+
   private static final String PREVIOUS = "net.core.somaxconn = 4100\n";
 
   @Test

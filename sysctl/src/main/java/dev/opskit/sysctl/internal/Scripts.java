@@ -1,6 +1,7 @@
 package dev.opskit.sysctl.internal;
 
 import dev.opskit.core.Command;
+import dev.opskit.core.ExecResult;
 import dev.opskit.core.OpskitException;
 import dev.opskit.sysctl.SysctlKey;
 import dev.opskit.sysctl.SysctlObservation;
@@ -47,15 +48,24 @@ public final class Scripts {
       "mv -f -- \"$1\" \"$2\" 2>/dev/null || { echo \"cannot rename $1 to $2\" >&2; exit 1; }\n";
 
   /**
-   * Rolls a failed apply back: removes the staged drop-in $1 (when not empty), then writes each
-   * following pair of arguments (path below /proc/sys, value) back to the kernel.
+   * Rolls a failed apply back: removes the staged drop-in $1 (when not empty), then for each
+   * following triple of arguments (path below /proc/sys, the value the apply left, the value before
+   * it) writes the value before back to the kernel, but only where the key still holds the value
+   * the apply left (whitespace collapsed): a key another apply changed since keeps that apply's
+   * value and is printed as {@code kept PATH}.
    */
   static final String ROLLBACK =
       "rc=0; staged=$1; shift\n"
+          + "set -f\n"
+          + "norm() { set -- $1; printf '%s' \"$*\"; }\n"
           + "if [ -n \"$staged\" ]; then rm -f -- \"$staged\" || rc=1; fi\n"
-          + "while [ $# -ge 2 ]; do\n"
-          + "  printf '%s\\n' \"$2\" > \"/proc/sys/$1\" || { echo \"cannot restore $1\" >&2; rc=1; }\n"
-          + "  shift 2\n"
+          + "while [ $# -ge 3 ]; do\n"
+          + "  now=$(cat -- \"/proc/sys/$1\" 2>/dev/null) || now=\n"
+          + "  now=$(norm \"$now\")\n"
+          + "  if [ \"$now\" = \"$(norm \"$2\")\" ]; then\n"
+          + "    printf '%s\\n' \"$3\" > \"/proc/sys/$1\" || { echo \"cannot restore $1\" >&2; rc=1; }\n"
+          + "  elif [ \"$now\" != \"$(norm \"$3\")\" ]; then printf 'kept %s\\n' \"$1\"; fi\n"
+          + "  shift 3\n"
           + "done\n"
           + "exit $rc\n";
 
@@ -313,12 +323,35 @@ public final class Scripts {
 
   /**
    * The command that removes the staged drop-in (when {@code staged} is not empty) and writes the
-   * previous live values back.
+   * {@code previous} live values back, each only where the key still holds the value the apply
+   * {@code left}.
+   *
+   * @throws IllegalArgumentException when {@code left} lacks a key of {@code previous}
    */
-  public static Command rollback(String staged, Map<SysctlKey, String> previous) {
+  public static Command rollback(
+      String staged, Map<SysctlKey, String> left, Map<SysctlKey, String> previous) {
     Command.Builder command = Command.builder().addArgv("sh", "-c", ROLLBACK, "sh", staged);
-    previous.forEach((key, value) -> command.addArgv(key.relativePath(), value));
+    previous.forEach(
+        (key, value) -> {
+          if (!left.containsKey(key)) {
+            throw new IllegalArgumentException("no value the apply left for " + key);
+          }
+          command.addArgv(key.relativePath(), left.get(key), value);
+        });
     return command.build();
+  }
+
+  /**
+   * The keys a {@link #rollback} kept because another apply had changed them since, from its
+   * output.
+   */
+  public static List<String> keptByRollback(ExecResult result) {
+    return result
+        .stdoutUtf8()
+        .lines()
+        .filter(line -> line.startsWith("kept "))
+        .map(line -> line.substring("kept ".length()).replace('/', '.'))
+        .toList();
   }
 
   /** The command that prints every sysctl configuration file in {@code directories}. */

@@ -8,6 +8,7 @@ import dev.opskit.iptables.internal.DatapathProbe;
 import dev.opskit.sysctl.SysctlEntry;
 import dev.opskit.sysctl.SysctlFile;
 import dev.opskit.sysctl.internal.Scripts;
+import dev.opskit.sysctl.internal.Values;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ public final class HostState {
       Scripts.readConfiguration(List.of()).argv().get(2);
   private static final String WRITE_ATOMIC = Scripts.writeAtomically("/", "x", "").argv().get(2);
   private static final String COMMIT = Scripts.commit("/a", "/b").argv().get(2);
-  private static final String ROLLBACK = Scripts.rollback("", Map.of()).argv().get(2);
+  private static final String ROLLBACK = Scripts.rollback("", Map.of(), Map.of()).argv().get(2);
   private static final String FELIX_ENV = DatapathProbe.FELIX_ENV.get(2);
   private static final String INSTALL_PERSISTENCE = persistenceScript();
   private static final String NATIVE_SAVE =
@@ -442,17 +443,25 @@ public final class HostState {
     return Output.ok("");
   }
 
+  /** Acts out the rollback: each key back to its value before, while it holds what was left. */
   private Output rollback(List<String> args) {
+    StringBuilder out = new StringBuilder();
     StringBuilder err = new StringBuilder();
     if (!args.get(0).isEmpty()) {
       files.delete(args.get(0));
     }
-    for (int i = 1; i + 1 < args.size(); i += 2) {
-      if (kernel.write(args.get(i), args.get(i + 1)).isPresent()) {
-        err.append("cannot restore ").append(args.get(i)).append('\n');
+    for (int i = 1; i + 2 < args.size(); i += 3) {
+      String path = args.get(i);
+      String now = Values.normalize(kernel.read(path).orElse(""));
+      if (now.equals(Values.normalize(args.get(i + 1)))) {
+        if (kernel.write(path, args.get(i + 2)).isPresent()) {
+          err.append("cannot restore ").append(path).append('\n');
+        }
+      } else if (!now.equals(Values.normalize(args.get(i + 2)))) {
+        out.append("kept ").append(path).append('\n');
       }
     }
-    return new Output(err.length() == 0 ? 0 : 1, "", err.toString());
+    return new Output(err.length() == 0 ? 0 : 1, out.toString(), err.toString());
   }
 
   private static String persistenceScript() {
