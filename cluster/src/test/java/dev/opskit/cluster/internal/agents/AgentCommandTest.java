@@ -195,11 +195,16 @@ public class AgentCommandTest {
       assertThat(node.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
       assertThat(node.process.exitValue()).isEqualTo(3);
     }
-    // the watchdog's sleep ended with it (one left behind would belong to init now)
-    assertThat(
-            ProcessHandle.allProcesses()
-                .filter(p -> p.info().arguments().map(List::of).orElse(List.of()).contains("297")))
-        .isEmpty();
+    // the watchdog's sleep ends with it (one left behind would belong to init, for 297 s)
+    List<ProcessHandle> watchdogs =
+        ProcessHandle.allProcesses()
+            .filter(p -> p.info().command().orElse("").endsWith("sleep"))
+            .filter(
+                p -> p.info().arguments().map(List::of).orElse(List.of()).equals(List.of("297")))
+            .toList();
+    for (ProcessHandle watchdog : watchdogs) {
+      watchdog.onExit().get(10, TimeUnit.SECONDS);
+    }
   }
 
   /** Runs a command that starts a child and waits, with a deadline of one second. */
