@@ -11,7 +11,10 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Observes, plans, applies and verifies {@link LimitsProfile}s on one host through any {@link
@@ -46,6 +49,8 @@ import java.util.Objects;
  */
 public final class LimitsApplier
     implements Applier<LimitsProfile, LimitsObservation, LimitsPlan, LimitsApplyResult> {
+  private static final Logger LOG = LoggerFactory.getLogger(LimitsApplier.class);
+
   /** The folder the limits.d file goes to unless configured otherwise. */
   public static final String DEFAULT_LIMITS_DIRECTORY = "/etc/security/limits.d";
 
@@ -244,15 +249,36 @@ public final class LimitsApplier
 
   /**
    * Puts back the files {@code applied} wrote as they were before: the previous content, or no file
-   * where there was none; then runs {@code systemctl daemon-reload} again if the apply did.
+   * where there was none; then runs {@code systemctl daemon-reload} again if the apply did. A file
+   * that no longer holds what the apply wrote (another apply or an administrator changed it since)
+   * keeps its content, with a warning in the log.
    *
    * @throws dev.opskit.core.CommandFailedException when a file cannot be restored or daemon-reload
    *     fails
    */
   @Override
   public void rollBack(LimitsApplyResult applied) throws IOException, InterruptedException {
-    for (LimitsFileChange change : applied.plan().changes()) {
-      if (!applied.written().contains(change.path())) {
+    List<LimitsFileChange> written =
+        applied.plan().changes().stream()
+            .filter(change -> applied.written().contains(change.path()))
+            .toList();
+    List<String> paths = written.stream().map(LimitsFileChange::path).toList();
+    Map<String, String> now =
+        paths.isEmpty()
+            ? Map.of()
+            : Scripts.parseFiles(
+                    paths,
+                    executor
+                        .execute(Scripts.readFiles(paths).withTimeout(TIMEOUT))
+                        .requireSuccess()
+                        .stdout())
+                .contents;
+    for (LimitsFileChange change : written) {
+      if (!change.content().equals(now.get(change.path()))) {
+        LOG.warn(
+            "rollback of limits profile {} keeps {}: it changed since the apply wrote it",
+            applied.plan().profileName(),
+            change.path());
         continue;
       }
       Command restore =

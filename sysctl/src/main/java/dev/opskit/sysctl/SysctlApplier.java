@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Observes, plans, applies and verifies {@link SysctlProfile}s on one host through any {@link
@@ -44,6 +46,8 @@ import java.util.stream.Collectors;
  */
 public final class SysctlApplier
     implements Applier<SysctlProfile, SysctlObservation, SysctlPlan, SysctlApplyResult> {
+  private static final Logger LOG = LoggerFactory.getLogger(SysctlApplier.class);
+
   /** The folder drop-ins go to unless configured otherwise. */
   public static final String DEFAULT_DIRECTORY = "/etc/sysctl.d";
 
@@ -225,9 +229,9 @@ public final class SysctlApplier
 
   /**
    * Puts back what {@code applied} changed: the drop-in as it was before (or no drop-in where there
-   * was none), then the previous live value of every key it set, where the key still holds the
-   * value the apply left (a key another apply changed since keeps that value). Does nothing for a
-   * result that changed nothing.
+   * was none), then the previous live value of every key it set. The drop-in and each key are put
+   * back only while they hold what the apply left: what another apply (or an administrator) changed
+   * since is kept, with a warning in the log. Does nothing for a result that changed nothing.
    *
    * @throws IllegalArgumentException when the result holds no observation from before the apply
    * @throws dev.opskit.core.CommandFailedException when the drop-in or a value cannot be restored
@@ -245,7 +249,12 @@ public final class SysctlApplier
                     new IllegalArgumentException(
                         "the result holds no observation from before its apply to restore"));
     SysctlPlan plan = applied.plan();
-    if (applied.dropInWritten()) {
+    if (applied.dropInWritten() && !holdsWhatTheApplyWrote(plan)) {
+      LOG.warn(
+          "rollback of sysctl profile {} keeps {}: it changed since the apply wrote it",
+          applied.plan().profileName(),
+          plan.dropInPath());
+    } else if (applied.dropInWritten()) {
       Command restore =
           before.dropIn().isPresent()
               ? Scripts.writeFile(plan.dropInPath(), before.dropIn().get(), false)
@@ -258,13 +267,30 @@ public final class SysctlApplier
     }
     Map<SysctlKey, String> previous = previousValues(plan);
     if (!previous.isEmpty()) {
-      Steps.run(
-              executor,
-              Scripts.rollback("", leftBy(plan, Optional.of(applied.after())), previous)
-                  .withTimeout(TIMEOUT),
-              Steps.restore("", previous.keySet()))
-          .requireSuccess();
+      ExecResult undo =
+          Steps.run(
+                  executor,
+                  Scripts.rollback("", leftBy(plan, Optional.of(applied.after())), previous)
+                      .withTimeout(TIMEOUT),
+                  Steps.restore("", previous.keySet()))
+              .requireSuccess();
+      List<String> kept = Scripts.keptByRollback(undo);
+      if (!kept.isEmpty()) {
+        LOG.warn(
+            "rollback of sysctl profile {} keeps {}: changed since the apply set them",
+            applied.plan().profileName(),
+            kept);
+      }
     }
+  }
+
+  /** True when the plan's drop-in still holds what its apply wrote. */
+  private boolean holdsWhatTheApplyWrote(SysctlPlan plan) throws IOException, InterruptedException {
+    List<String> path = List.of(plan.dropInPath());
+    ExecResult read =
+        executor.execute(Scripts.readFiles(path).withTimeout(TIMEOUT)).requireSuccess();
+    return plan.dropInContent()
+        .equals(Scripts.parseFiles(path, read.stdout()).contents.get(path.get(0)));
   }
 
   /** Observes after a failed reload, to learn what it left; empty when that fails too. */

@@ -146,6 +146,25 @@ class LimitsApplierTest {
   }
 
   @Test
+  void rollingBackPutsBackEveryFileExceptOneChangedSince() throws Exception {
+    host.onArgvStartingWith("rm", "-f").reply(local::execute);
+    LimitsApplier applier = applier(host);
+    LimitsApplyResult applied = applier.apply(NODE);
+    assertThat(applied.written()).hasSizeGreaterThan(1).contains(limitsFile().toString());
+    // another operator edits the limits file after this apply wrote it
+    Files.writeString(limitsFile(), "* soft nofile 4096\n");
+
+    applier.rollBack(applied);
+
+    assertThat(limitsFile()).hasContent("* soft nofile 4096");
+    for (String path : applied.written()) {
+      if (!path.equals(limitsFile().toString())) {
+        assertThat(Path.of(path)).as("written by the apply, absent before").doesNotExist();
+      }
+    }
+  }
+
+  @Test
   void secondApplyWritesNothingAndSaysSo() throws Exception {
     LimitsApplier applier = applier(host).withDaemonReload(true);
     applier.apply(NODE);

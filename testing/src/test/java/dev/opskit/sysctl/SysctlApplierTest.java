@@ -207,12 +207,26 @@ class SysctlApplierTest {
   @Test
   void rollingBackAnApplyKeepsWhatAnotherApplyChangedSince() throws Exception {
     SysctlApplyResult applied = applier.apply(NODE);
+    String dropIn = applied.plan().dropInPath();
     host.withSysctl("fs.inotify.max_user_watches", "600000");
+    host.withFile(dropIn, "fs.inotify.max_user_watches = 600000\n");
 
     applier.rollBack(applied);
 
     assertThat(kernel("fs.inotify.max_user_watches")).isEqualTo("600000");
     assertThat(kernel("fs.inotify.max_user_instances")).isEqualTo("128");
+    assertThat(host.file(dropIn)).hasValue("fs.inotify.max_user_watches = 600000\n");
+  }
+
+  @Test
+  void rollingBackAnApplyNobodyTouchedSincePutsEverythingBack() throws Exception {
+    SysctlApplyResult applied = applier.apply(NODE);
+
+    applier.rollBack(applied);
+
+    assertThat(kernel("fs.inotify.max_user_watches")).isEqualTo("8192");
+    assertThat(kernel("fs.inotify.max_user_instances")).isEqualTo("128");
+    assertThat(filesInDir()).isEmpty();
   }
 
   private static final String PREVIOUS = "net.core.somaxconn = 4100\n";
