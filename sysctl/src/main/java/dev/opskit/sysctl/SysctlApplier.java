@@ -252,7 +252,7 @@ public final class SysctlApplier
     if (applied.dropInWritten() && !holdsWhatTheApplyWrote(plan)) {
       LOG.warn(
           "rollback of sysctl profile {} keeps {}: it changed since the apply wrote it",
-          applied.plan().profileName(),
+          plan.profileName(),
           plan.dropInPath());
     } else if (applied.dropInWritten()) {
       Command restore =
@@ -278,7 +278,7 @@ public final class SysctlApplier
       if (!kept.isEmpty()) {
         LOG.warn(
             "rollback of sysctl profile {} keeps {}: changed since the apply set them",
-            applied.plan().profileName(),
+            plan.profileName(),
             kept);
       }
     }
