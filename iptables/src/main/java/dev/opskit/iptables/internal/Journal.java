@@ -6,7 +6,9 @@ import dev.opskit.iptables.IptablesRuleSet;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What a multi-step apply leaves on the host while it runs: the owned state it is going to (the
@@ -38,6 +40,23 @@ public record Journal(Instant begun, State target, State before) {
     public List<String> owners() {
       return ruleSets.stream().map(s -> s.owner().orElseThrow()).distinct().toList();
     }
+  }
+
+  /** The address families of the rule sets in either state. */
+  public Set<IpFamily> families() {
+    Set<IpFamily> families = ApplyEngine.families(target.ruleSets());
+    families.addAll(ApplyEngine.families(before.ruleSets()));
+    return families;
+  }
+
+  /** The ipsets either state names, to fill or to be absent, each once. */
+  public List<String> ipsetNames() {
+    Set<String> names = new LinkedHashSet<>();
+    for (State state : List.of(target, before)) {
+      names.addAll(IpsetSync.names(state.ipsets()));
+      names.addAll(state.absent());
+    }
+    return List.copyOf(names);
   }
 
   /** The journal's text. */

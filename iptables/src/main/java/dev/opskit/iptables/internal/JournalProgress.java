@@ -6,7 +6,6 @@ import dev.opskit.iptables.IptablesPlan;
 import dev.opskit.iptables.IptablesRuleSet;
 import dev.opskit.iptables.internal.HostRead.SavedIpset;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -27,9 +26,7 @@ record JournalProgress(boolean untouched, Optional<String> foreign) {
     Journal.State target = journal.target();
     Journal.State before = journal.before();
     boolean untouched = true;
-    Set<IpFamily> families = ApplyEngine.families(target.ruleSets());
-    families.addAll(ApplyEngine.families(before.ruleSets()));
-    for (IpFamily family : families) {
+    for (IpFamily family : journal.families()) {
       IptablesRuleSet saved = host.saved(read, family, Map.of());
       for (String owner : owners(family, target, before)) {
         Set<String> offTarget = differingTables(saved, ruleSet(target, family, owner));
@@ -43,12 +40,7 @@ record JournalProgress(boolean untouched, Optional<String> foreign) {
         untouched &= offBefore.isEmpty();
       }
     }
-    Set<String> ipsets = new LinkedHashSet<>();
-    for (Journal.State state : List.of(target, before)) {
-      ipsets.addAll(IpsetSync.names(state.ipsets()));
-      ipsets.addAll(state.absent());
-    }
-    for (String name : ipsets) {
+    for (String name : journal.ipsetNames()) {
       SavedIpset saved = read.savedIpset(name);
       boolean atBefore = holds(before, name, saved);
       if (!atBefore && !holds(target, name, saved)) {

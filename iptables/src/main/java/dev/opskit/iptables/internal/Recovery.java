@@ -12,7 +12,6 @@ import dev.opskit.iptables.internal.ApplyEngine.Change;
 import dev.opskit.iptables.internal.BatchSignals.StaleException;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -138,7 +137,7 @@ public final class Recovery {
             + " (begun "
             + journal.begun()
             + ")";
-    HostRead read = host.read(false, true, families(journal), ipsetNames(journal));
+    HostRead read = host.read(false, true, journal.families(), journal.ipsetNames());
     JournalProgress progress = JournalProgress.of(journal, read, host);
     if (progress.untouched()) {
       clear(read);
@@ -189,23 +188,6 @@ public final class Recovery {
     } catch (StaleException e) {
       // another call wrote since the read, and so recovered or cleared the journal first
     }
-  }
-
-  /** The families of both of the journal's states. */
-  private static Set<IpFamily> families(Journal journal) {
-    Set<IpFamily> families = ApplyEngine.families(journal.target().ruleSets());
-    families.addAll(ApplyEngine.families(journal.before().ruleSets()));
-    return families;
-  }
-
-  /** The ipsets either of the journal's states names. */
-  private static List<String> ipsetNames(Journal journal) {
-    Set<String> names = new LinkedHashSet<>();
-    for (Journal.State state : List.of(journal.target(), journal.before())) {
-      names.addAll(IpsetSync.names(state.ipsets()));
-      names.addAll(state.absent());
-    }
-    return List.copyOf(names);
   }
 
   /**
